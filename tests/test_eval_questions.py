@@ -80,7 +80,7 @@ def test_qrels_are_well_formed():
 
 def test_case_list_is_consistent():
     assert len(CASES) >= 80
-    for cid, (title, lang) in CASES.items():
+    for title, lang in CASES.values():
         assert title.strip() and lang in {"da", "en"}
     try:
         from ingest.ids import case_id
@@ -99,7 +99,8 @@ def test_needs_are_consistent():
         # The same information need carries the same judgments in every language.
         judged = {tuple(sorted(BY_QUERY[q["_id"]].items())) for q in qs}
         assert len(judged) == 1, f"{need} has different judgments per question"
-    both_langs = [n for n, qs in by_need.items() if {q["metadata"]["lang"] for q in qs} == {"da", "en"}]
+    both_langs = [n for n, qs in by_need.items()
+                  if {q["metadata"]["lang"] for q in qs} == {"da", "en"}]
     assert len(both_langs) >= len(by_need) / 2, "most needs should be asked in both languages"
 
 
@@ -214,3 +215,17 @@ def test_qrels_case_ids_exist_in_ingested_store(tmp_path):
         pytest.skip("could not read case ids from the ingest result or data dir")
     missing = sorted({c for _, c, _ in QRELS} - stored)
     assert not missing, f"qrels case ids not in the store: {missing}"
+
+
+def test_files_match_the_build_script():
+    """queries.jsonl and qrels/test.tsv are generated from build_questions.py; keep them in sync."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_questions", QDIR / "build_questions.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    expected = {(q, t): dict(n["rel"]) for n in build.NEEDS for _, t in n["q"] for q in [n["need"]]}
+    actual = {(q["metadata"]["need"], q["text"]): BY_QUERY[q["_id"]] for q in QUERIES}
+    assert actual == expected, "run python eval/questions/build_questions.py"
+    assert {(cid, t, lang) for cid, t, lang in build.cases()} == {
+        (cid, t, lang) for cid, (t, lang) in CASES.items()}

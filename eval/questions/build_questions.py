@@ -132,6 +132,7 @@ NEEDS: list[dict] = [
     {"need": "n01", "q": [
         ("da", "hvordan inddrager man ledige beboere i affaldshåndtering"),
         ("en", "how to involve unemployed residents in waste work"),
+        ("da", "affaldsguider ledige"),
     ], "rel": {
         URBAN_PLANEN: 2,
         "baeredygtighed-er-en-guldgrube": 1,
@@ -140,6 +141,7 @@ NEEDS: list[dict] = [
     {"need": "n02", "q": [
         ("da", "hvordan inddrager man unge i byudvikling?"),
         ("en", "how do we get young people involved in developing their city?"),
+        ("en", "youth participation in urban planning - any tools?"),
     ], "rel": {
         "vaerktoejer-til-at-involvere-unge-i-byudvikling": 2,
         "inddragelse-af-unge-i-et-kritisk-lys": 2,
@@ -153,6 +155,7 @@ NEEDS: list[dict] = [
     {"need": "n03", "q": [
         ("en", "climate citizens assemblies in Europe - do they actually influence policy?"),
         ("da", "har klimaborgersamlinger nogen effekt på politikken?"),
+        ("en", "citizens jury on climate, lessons learned"),
     ], "rel": {
         "klimaborgerting-tendenser-udfordringer-og-muligheder": 2,
         "hvem-hvad-hvor-om-klimaborgersamlinger": 2,
@@ -161,7 +164,8 @@ NEEDS: list[dict] = [
         "demokratiser-byudviklingen": 1,
     }},
     {"need": "n04", "q": [
-        ("da", "vi overvejer et borgerpanel med tilfældigt udtrukne borgere, hvordan griber man det an?"),
+        ("da", "vi overvejer et borgerpanel med tilfældigt udtrukne "
+               "borgere, hvordan griber man det an?"),
         ("en", "practical guide to running a citizens assembly"),
     ], "rel": {
         "borgersamlinger-paa-svensk": 2,
@@ -198,7 +202,8 @@ NEEDS: list[dict] = [
         GULDBORGSUND: 1,
     }},
     {"need": "n08", "q": [
-        ("en", "we always get the same middle aged people at our meetings. how do we reach other groups?"),
+        ("en", "we always get the same middle aged people at our meetings. "
+               "how do we reach other groups?"),
         ("da", "hvordan når vi de borgere der aldrig dukker op til borgermøder"),
     ], "rel": {
         "svaere-at-naa-eller-nemme-at-overse": 2,
@@ -230,9 +235,11 @@ NEEDS: list[dict] = [
         "bliv-ved-med-at-proeve-et-fejlslagent-forsoeg-paa-samskabelse-kan-give-grobund": 1,
         "netvaerk-kan-give-mod-paa-samskabelse": 1,
         FREDERIKSBERG: 1,
+        "samskabelse-kraever-systematik-og-et-strategisk-fundament": 1,
     }},
     {"need": "n11", "q": [
-        ("en", "what should managers do to make co-creation part of everyday work in the organisation"),
+        ("en", "what should managers do to make co-creation part of "
+               "everyday work in the organisation"),
         ("da", "ledelse af samskabelse gode råd"),
     ], "rel": {
         "fif-til-at-lede-samskabelse": 2,
@@ -299,6 +306,7 @@ NEEDS: list[dict] = [
     ], "rel": {
         URBAN_PLANEN: 2,
         "backcasting-som-metode-til-at-forme-fremtiden": 1,
+        "baeredygtighed-er-en-guldgrube": 1,
     }},
     {"need": "n20", "q": [
         ("da", "hvordan får man udsatte familier til at bruge byens kulturtilbud?"),
@@ -309,6 +317,7 @@ NEEDS: list[dict] = [
     {"need": "n21", "q": [
         ("en", "how to get citizens engaged in the green transition locally"),
         ("da", "hvordan får vi borgerne med i den grønne omstilling lokalt?"),
+        ("da", "grøn omstilling borgerinddragelse"),
     ], "rel": {
         "hvordan-involvere-borgerne-i-den-groenne-omstilling": 2,
         "klimahandling-i-faellesskab": 2,
@@ -324,7 +333,8 @@ NEEDS: list[dict] = [
         URBAN_PLANEN: 1,
     }},
     {"need": "n22", "q": [
-        ("en", "village climate action where the council helped locals set up a repair cafe and car sharing"),
+        ("en", "village climate action where the council helped locals set "
+               "up a repair cafe and car sharing"),
         ("da", "landsby der selv har lavet klimatiltag med hjælp fra kommunen"),
     ], "rel": {
         "inspiration-til-lokalt-klimaengagement": 2,
@@ -376,7 +386,7 @@ NEEDS: list[dict] = [
         "politiske-ledere-og-komplekse-udfordringer": 1,
     }},
     {"need": "n27", "q": [
-        ("en", "dealing with angry residents and conflict in a public consultation"),
+        ("en", "dealing with angry residents and conflict in a public consulation"),
         ("da", "konflikt under borgerinddragelse, hvad gør vi?"),
     ], "rel": {
         "dialog-ved-konflikter-ti-skridt": 2,
@@ -393,6 +403,7 @@ NEEDS: list[dict] = [
         "dialog-ved-konflikter-ti-skridt": 1,
         "borgerdialog-under-overfladen": 1,
         "vaerktoejer-til-at-forny-den-politiske-arbejdsform": 1,
+        "hvad-kan-vi-laere-af-sverige": 1,
     }},
     {"need": "n29", "q": [
         ("en", "new roles for local politicians in co-creation"),
@@ -415,6 +426,9 @@ NEEDS: list[dict] = [
         "erfaringer-og-metoder-fra-de-smaa-boerns-bornholm": 2,
         "frisaettelse-af-velfaerd-midtvejsevaluering": 1,
         "erfaringer-med-en-holistisk-tilgang-til-sundhed": 1,
+        FREDERIKSBERG: 1,
+        GULDBORGSUND: 1,
+        "laererige-erfaringer-med-relationel-velfaerd": 1,
     }},
     {"need": "n31", "q": [
         ("en", "housing project where homeless young people live together with students"),
@@ -477,7 +491,8 @@ NEEDS: list[dict] = [
         "passionen-skal-drive-vaerket": 1,
     }},
     {"need": "n38", "q": [
-        ("en", "how can the council support volunteer-driven local initiatives without taking over"),
+        ("en", "how can the council support volunteer-driven local "
+               "initiatives without taking over"),
         ("da", "kommunen som fødselshjælper for borgernes egne initiativer"),
     ], "rel": {
         "passionen-skal-drive-vaerket": 2,
@@ -545,6 +560,8 @@ NEEDS: list[dict] = [
         "viden-om-samskabelse-fra-norge": 2,
         "en-bedre-start-gennem-lokale-partnerskaber": 2,
         URBAN_PLANEN: 1,
+        FREDERIKSBERG: 1,
+        "inspiration-til-socialt-arbejde-i-udsatte-bydele": 1,
     }},
     {"need": "n45", "q": [
         ("en", "what did we learn during covid about supporting socially excluded adults"),
@@ -555,7 +572,7 @@ NEEDS: list[dict] = [
     }},
     {"need": "n46", "q": [
         ("en", "support for families with small children - a systemic approach"),
-        ("da", "småbørnsfamilier indsats erfaringer"),
+        ("da", "småbørnsfamillier indsats erfaringer"),
     ], "rel": {
         "erfaringer-og-metoder-fra-de-smaa-boerns-bornholm": 2,
         "en-bedre-start-gennem-lokale-partnerskaber": 2,
@@ -642,14 +659,15 @@ NEEDS: list[dict] = [
         "passionen-skal-drive-vaerket": 1,
     }},
     {"need": "n58", "q": [
-        ("en", "Norwegian experience with co-creation between municipalities and the voluntary sector"),
+        ("en", "Norwegian experience with co-creation between "
+               "municipalities and the voluntary sector"),
         ("da", "samskabelse i Norge"),
     ], "rel": {
         "viden-om-samskabelse-fra-norge": 2,
         "inddragelse-af-unge-i-et-kritisk-lys": 1,
     }},
     {"need": "n59", "q": [
-        ("en", "podcast about citizen dialogue"),
+        ("en", "podcast about citizen dialog"),
         ("da", "podcast om borgerinddragelse"),
     ], "rel": {
         "demokratiresan-svensk-podcast-om-borgerdialog": 2,
@@ -693,11 +711,13 @@ def kind(query_lang: str, case_langs: set[str]) -> str:
     return "both"
 
 
-def splits(kinds_by_need: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def splits(kinds_by_need: dict[str, tuple[str, ...]], frozen: dict[str, str]) -> dict[str, str]:
     """Deterministic ~40/60 tune/test split per need, stratified by the need's question kinds.
 
-    Within a stratum needs are ordered by a hash of their id; the i-th need goes to tune when that
-    brings the stratum's tune count up to round(TUNE_SHARE * (i + 1)).
+    Needs that already have a split (``frozen``, read from the existing queries.jsonl) keep it, so
+    editing judgments never moves a need between splits. Within a stratum, needs are ordered by a
+    hash of their id; a new need goes to tune when that brings the stratum's tune count up to
+    round(TUNE_SHARE * (number of needs seen so far in the stratum)).
     """
     strata: dict[tuple[str, ...], list[str]] = {}
     for need, kinds in kinds_by_need.items():
@@ -707,11 +727,13 @@ def splits(kinds_by_need: dict[str, tuple[str, ...]]) -> dict[str, str]:
         members.sort(key=lambda n: hashlib.sha256(f"casesearch-eval:{n}".encode()).hexdigest())
         tune = 0
         for i, need in enumerate(members):
-            if tune < round(TUNE_SHARE * (i + 1)):
+            if need in frozen:
+                out[need] = frozen[need]
+            elif tune < round(TUNE_SHARE * (i + 1)):
                 out[need] = "tune"
-                tune += 1
             else:
                 out[need] = "test"
+            tune += out[need] == "tune"
     return out
 
 
@@ -734,12 +756,28 @@ def main() -> None:
             ks.append(f"{lang}:{k}")
             queries.append({"need": need["need"], "lang": lang, "text": text, "kind": k})
         kinds_by_need[need["need"]] = tuple(sorted(ks))
-    split_of = splits(kinds_by_need)
+    # Keep the ids of questions and the splits of needs that already exist, so runs and results
+    # stay comparable; new questions get the next free ids.
+    old_ids: dict[tuple[str, str], str] = {}
+    frozen: dict[str, str] = {}
+    if (HERE / "queries.jsonl").exists():
+        with open(HERE / "queries.jsonl", encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                old_ids[(row["metadata"]["need"], row["text"])] = row["_id"]
+                frozen[row["metadata"]["need"]] = row["metadata"]["split"]
+    split_of = splits(kinds_by_need, frozen)
     rel_of = {n["need"]: n["rel"] for n in NEEDS}
 
+    next_id = max((int(i[1:]) for i in old_ids.values()), default=0) + 1
+    for q in queries:
+        q["_id"] = old_ids.get((q["need"], q["text"]))
+        if q["_id"] is None:
+            q["_id"] = f"q{next_id:03d}"
+            next_id += 1
+    queries.sort(key=lambda q: q["_id"])
     with open(HERE / "queries.jsonl", "w", encoding="utf-8") as f:
-        for i, q in enumerate(queries, start=1):
-            q["_id"] = f"q{i:03d}"
+        for q in queries:
             meta = {"lang": q["lang"], "need": q["need"], "split": split_of[q["need"]],
                     "kind": q["kind"]}
             f.write(json.dumps({"_id": q["_id"], "text": q["text"], "metadata": meta},
