@@ -110,7 +110,7 @@ def read_packed_model(path: Path) -> PackedModel:
     scores = r.array("<f4", n_pieces).astype(np.float64)
     blob = r.raw(blob_len)
     pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    (n_norm, norm_bytes) = r.take("iI")
+    (_n_norm, norm_bytes) = r.take("iI")
     r.raw(norm_bytes)  # per-codepoint normalisation map; NFKC reproduces it (see tokenizer)
 
     (n_tensors,) = r.take("i")
@@ -119,7 +119,7 @@ def read_packed_model(path: Path) -> PackedModel:
         (name_len,) = r.take("H")
         name = r.raw(name_len).decode("ascii")
         (dtype,) = r.take("B")
-        numel, offset, nbytes = r.take("IQQ")
+        numel, offset, _nbytes = r.take("IQQ")
         directory[name] = (dtype, numel, offset)
 
     shapes = _tensor_shapes(hidden, layers, ffn, vocab_rows, max_pos, type_vocab)
@@ -291,8 +291,18 @@ def write_sentence_transformers_folder(model: PackedModel, out: Path, source_sha
         out / "modules.json",
         [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
         ],
     )
     _write_json(out / "sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})

