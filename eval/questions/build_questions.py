@@ -251,7 +251,7 @@ NEEDS: list[dict] = [
     {"need": "n12", "q": [
         ("da", "har en kommune uddannet sine medarbejdere til at drive samskabelse med borgerne? "
                "en slags ambassadører"),
-        ("en", "training municipal employees to run everyday experiments with citizens"),
+        ("en", "training municipal staff to try out small experiments together with residents"),
     ], "rel": {
         FREDERIKSBERG: 2,
         "netvaerk-kan-give-mod-paa-samskabelse": 1,
@@ -344,7 +344,7 @@ NEEDS: list[dict] = [
     }},
     {"need": "n23", "q": [
         ("en", "residents taking care of flood protection themselves"),
-        ("da", "borgerne står selv for diger og højvandssikring"),
+        ("da", "borgere der selv sørger for at beskytte byen mod stormflod"),
     ], "rel": {
         "digegrupper-i-slagelse": 2,
     }},
@@ -605,7 +605,7 @@ NEEDS: list[dict] = [
     }},
     {"need": "n50", "q": [
         ("en", "backcasting for sustainability work"),
-        ("da", "metode til at starte en dialog om hvilken fremtid vi ønsker os"),
+        ("da", "hvordan arbejder man baglæns fra en ønsket fremtid i klimaplanlægningen?"),
     ], "rel": {
         "backcasting-som-metode-til-at-forme-fremtiden": 2,
         URBAN_PLANEN: 1,
