@@ -138,6 +138,22 @@ class Embedder:
         tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def truncate(self, text: str, max_tokens: int) -> tuple[str, int]:
+        """Cut ``text`` after ``max_tokens`` tokens; returns the text and its full token count.
+
+        Long questions (a pasted report) would otherwise be cut silently by the model; the
+        caller tells the user instead.
+        """
+        if len(text) <= max_tokens:  # tokens never outnumber characters
+            return text, -1
+        tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
+        offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)[
+            "offset_mapping"
+        ]
+        if len(offsets) <= max_tokens:
+            return text, len(offsets)
+        return text[: offsets[max_tokens - 1][1]], len(offsets)
+
 
 def _load_sentence_transformer(name_or_path: str, allow_download: bool) -> object:
     from sentence_transformers import SentenceTransformer

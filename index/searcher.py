@@ -218,16 +218,12 @@ class Searcher:
         if not text:
             raise QueryError("The question is empty: type a few words about what you look for.")
         limit = max(8, self.embedder.info.max_length - 16)
-        tokenizer = self.embedder.model.tokenizer  # type: ignore[attr-defined]
-        if len(text) > limit:  # cheap pre-check: tokens never outnumber characters
-            encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-            offsets = encoded["offset_mapping"]
-            if len(offsets) > limit:
-                text = text[: offsets[limit - 1][1]]
-                notices.append(
-                    f"The question was {len(offsets)} tokens long; only the first {limit} "
-                    "tokens were used."
-                )
+        cut, n_tokens = self.embedder.truncate(text, limit)
+        if cut != text:
+            notices.append(
+                f"The question was {n_tokens} tokens long; only the first {limit} tokens were used."
+            )
+        text = cut
         return text
 
     # ------------------------------------------------------------------ search
