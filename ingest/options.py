@@ -1,0 +1,67 @@
+"""Settings of an ingest run, with defaults that suit the default corpus.
+
+Everything that changes what a file turns into lives here, so that a changed setting can be
+detected (see :func:`IngestOptions.fingerprint`) and unchanged files re-read rather than
+reused from an older store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+#: Candidate column names for tabular exports, in order of preference.
+DEFAULT_COLUMNS: dict[str, list[str]] = {
+    "title": ["title", "name", "titel", "overskrift", "heading", "case_title"],
+    "text": ["text", "body", "content", "description", "tekst", "beskrivelse", "abstract"],
+    "url": ["url", "link", "href", "source_url", "permalink"],
+    "lang": ["lang", "language", "sprog", "locale"],
+    "id": ["id", "case_id", "participedia_id", "uid", "nid"],
+}
+
+
+@dataclass
+class IngestOptions:
+    """How files become cases and chunks.
+
+    Attributes:
+        chunk_words: target words per chunk; e5-small reads 512 tokens, ~150 words leaves
+            room for the title and section prefix.
+        max_chunk_words: a chunk is closed before it would grow past this.
+        overlap_sentences: sentences repeated at the start of the next chunk.
+        max_file_bytes: larger files are skipped (they are rarely case texts and slow).
+        columns: candidate column names per role for .csv/.jsonl/.json exports.
+        split_lists: split pages that list many short cases (heading + paragraph) into cases.
+        min_list_items: fewest heading + paragraph pairs for a page to count as a list.
+        near_duplicate_threshold: Jaccard similarity of word shingles at which two cases
+            are the same case.
+        lang_min_chars: shorter texts get language ``"unknown"`` (or their container's).
+        lang_reliable_chars: texts at least this long overrule their container's language.
+    """
+
+    chunk_words: int = 150
+    max_chunk_words: int = 200
+    overlap_sentences: int = 1
+    max_file_bytes: int = 20 * 1024 * 1024
+    columns: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_COLUMNS.items()}
+    )
+    split_lists: bool = True
+    min_list_items: int = 8
+    near_duplicate_threshold: float = 0.6
+    lang_min_chars: int = 40
+    lang_reliable_chars: int = 400
+
+    def with_columns(self, overrides: dict[str, str]) -> IngestOptions:
+        """Copy whose column candidates start with the given names (``{"title": "name"}``)."""
+        columns = {k: list(v) for k, v in self.columns.items()}
+        for role, name in overrides.items():
+            columns[role] = [name, *[c for c in columns.get(role, []) if c != name]]
+        copy = IngestOptions(**{**asdict(self), "columns": columns})
+        return copy
+
+    def fingerprint(self) -> str:
+        """Hash of the settings; a store built with other settings is not reused."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,490 @@
+"""Ingest: files and folders in, an updated case store out.
+
+A run lists the input files, reuses what the previous store holds for unchanged files,
+reads new and changed ones, merges near-duplicate cases across files, gives every case a
+stable id and chunks, and writes the store atomically. Files that were under a given root
+and are gone lose their cases; files ingested from other roots are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import sys
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest.chunking import chunk_spans
+from ingest.dedup import near_duplicate_pairs
+from ingest.draft import assemble
+from ingest.ids import case_id, chunk_id, short_hash
+from ingest.language import UNKNOWN, language_of
+from ingest.model import Case, Chunk
+from ingest.options import IngestOptions
+from ingest.readers import Skip, read_cases
+from ingest.store import SourceRecord, Store, load_store, save_store
+
+#: Bump when parsing changes what a file turns into; stores from older code are re-read.
+PARSER_VERSION = "1"
+_PROGRESS_MIN_FILES = 10
+
+
+@dataclass
+class IngestReport:
+    """Summary of a run over the given paths (what ``--report`` prints)."""
+
+    files: int = 0
+    cases: int = 0
+    chunks: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    duplicates_merged: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def ingested_anything(self) -> bool:
+        """Whether the given paths produced at least one case."""
+        return self.cases > 0
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON summary."""
+        return {
+            "files": self.files,
+            "cases": self.cases,
+            "chunks": self.chunks,
+            "languages": dict(sorted(self.languages.items())),
+            "duplicates_merged": self.duplicates_merged,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass
+class _Input:
+    path: Path
+    label: str
+    collection: str
+
+
+@dataclass
+class _Pending:
+    """A case whose id and chunks are not settled yet."""
+
+    case: Case
+    spans: list[tuple[str | None, int, int]]
+    order: tuple[str, int]
+    noise: float
+    carried: bool
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _enumerate(
+    paths: list[Path],
+) -> tuple[list[_Input], list[dict[str, str]], list[Path]]:
+    """Input files under the given paths, sorted; plus skipped entries and resolved roots."""
+    inputs: dict[str, _Input] = {}
+    skipped: list[dict[str, str]] = []
+    roots: list[Path] = []
+    for given in paths:
+        root = Path(os.path.abspath(Path(given).expanduser()))
+        roots.append(root)
+        if root.is_dir():
+            base = root.parent
+            errors: list[OSError] = []
+            for folder, dirs, files in os.walk(root, onerror=errors.append):
+                here = Path(folder)
+                for d in sorted(dirs):
+                    if _is_hidden(d):
+                        skipped.append(
+                            {"path": str(here / d), "reason": "hidden folder, not searched"}
+                        )
+                dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+                for name in sorted(files):
+                    path = here / name
+                    rel = here.relative_to(root)
+                    collection = root.name if str(rel) == "." else rel.as_posix()
+                    inputs.setdefault(
+                        str(path), _Input(path, path.relative_to(base).as_posix(), collection)
+                    )
+            for err in errors:
+                skipped.append(
+                    {"path": str(err.filename), "reason": f"cannot read folder: {err.strerror}"}
+                )
+        elif root.exists() or root.is_symlink():
+            inputs.setdefault(str(root), _Input(root, root.name, root.parent.name))
+        else:
+            skipped.append({"path": str(root), "reason": "not found"})
+    return sorted(inputs.values(), key=lambda i: str(i.path)), skipped, roots
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    p = Path(path)
+    return any(p == r or r in p.parents for r in roots)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f}".rstrip("0").rstrip(".") if n % 100_000 == 0 else f"{n / 1e6:.1f}"
+
+
+def _read_bytes(inp: _Input, options: IngestOptions) -> tuple[bytes | None, SourceRecord]:
+    """File bytes and a fresh source record (status skipped with a reason on failure)."""
+    try:
+        st = os.stat(inp.path)
+    except FileNotFoundError:
+        return None, SourceRecord(
+            "", 0, 0.0, status="skipped", reason="cannot read: broken link or file vanished"
+        )
+    except PermissionError:
+        return None, SourceRecord(
+            "", 0, 0.0, status="skipped", reason="cannot read: permission denied"
+        )
+    except OSError as exc:
+        return None, SourceRecord(
+            "", 0, 0.0, status="skipped", reason=f"cannot read: {exc.strerror}"
+        )
+    record = SourceRecord("", st.st_size, st.st_mtime, label=inp.label, collection=inp.collection)
+    if not stat.S_ISREG(st.st_mode):
+        return None, replace(record, status="skipped", reason="not a regular file")
+    if st.st_size > options.max_file_bytes:
+        reason = f"too large ({_mb(st.st_size)} MB > {_mb(options.max_file_bytes)} MB limit)"
+        record.fingerprint = f"size-{st.st_size}-mtime-{st.st_mtime}"
+        return None, replace(record, status="skipped", reason=reason)
+    try:
+        with open(inp.path, "rb") as fh:
+            data = fh.read()
+    except PermissionError:
+        return None, replace(record, status="skipped", reason="cannot read: permission denied")
+    except OSError as exc:
+        return None, replace(record, status="skipped", reason=f"cannot read: {exc.strerror or exc}")
+    record.fingerprint = hashlib.sha256(data).hexdigest()
+    return data, record
+
+
+def _lang_code(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
+
+
+def _parse(
+    inp: _Input, data: bytes, record: SourceRecord, options: IngestOptions
+) -> list[_Pending]:
+    """Cases of one file; sets ``record`` to skipped with a reason when there are none."""
+    try:
+        found = read_cases(inp.path, data, options)
+    except Skip as exc:
+        record.status, record.reason = "skipped", str(exc)
+        return []
+    except Exception as exc:  # a reader bug must not stop the other files
+        record.status, record.reason = "skipped", f"unreadable ({type(exc).__name__}: {exc})"[:200]
+        return []
+    record.noise = round(found.noise, 4)
+    container: str | None = None
+    if found.multi and len(found.drafts) > 1:
+        sample = "\n".join(p.body for d in found.drafts[:200] for p in d.parts)
+        container = language_of(sample, min_chars=options.lang_min_chars)
+    collection = inp.path.stem if found.multi else inp.collection
+    pending: list[_Pending] = []
+    for idx, draft in enumerate(found.drafts):
+        text, sections, spans = assemble(draft.parts)
+        lang = _lang_code(draft.lang) or language_of(
+            text,
+            inherit=container,
+            min_chars=options.lang_min_chars,
+            reliable_chars=options.lang_reliable_chars,
+        )
+        case = Case(
+            id="",
+            title=draft.title,
+            text=text,
+            lang=lang,
+            source=str(inp.path),
+            collection=collection,
+            url=draft.url,
+            sections=sections,
+            fields=dict(draft.fields),
+        )
+        pending.append(_Pending(case, spans, (str(inp.path), idx), record.noise, carried=False))
+    return pending
+
+
+def _carry(case: Case, position: int, noise: float) -> _Pending:
+    spans: list[tuple[str | None, int, int]] = []
+    return _Pending(case, spans, (case.source, position), noise, carried=True)
+
+
+def _merge_duplicates(pending: list[_Pending], threshold: float) -> list[_Pending]:
+    """Merge near-duplicate cases from different files into the cleanest copy."""
+    pairs = near_duplicate_pairs([p.case.text for p in pending], threshold)
+    parent = list(range(len(pending)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, _ in pairs:
+        a, b = pending[i], pending[j]
+        if a.case.source == b.case.source or (a.carried and b.carried):
+            continue
+        parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(pending)):
+        groups.setdefault(find(i), []).append(i)
+    out: list[_Pending] = []
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(pending[members[0]])
+            continue
+        ranked = sorted(
+            (pending[m] for m in members),
+            key=lambda p: (p.noise, -len(p.case.text), p.order),
+        )
+        keeper = ranked[0]
+        for other in ranked[1:]:
+            for src in [other.case.source, *other.case.also_sources]:
+                if src != keeper.case.source and src not in keeper.case.also_sources:
+                    keeper.case.also_sources.append(src)
+            for key, value in other.case.fields.items():
+                keeper.case.fields.setdefault(key, value)
+            keeper.case.url = keeper.case.url or other.case.url
+        keeper.case.also_sources.sort()
+        keeper.carried = False
+        if not keeper.spans:
+            keeper.spans = [(s.title, s.start, s.end) for s in keeper.case.sections] or [
+                (None, 0, len(keeper.case.text))
+            ]
+        out.append(keeper)
+    out.sort(key=lambda p: p.order)
+    return out
+
+
+def _assign_ids(pending: list[_Pending], previous: Store | None, labels: dict[str, str]) -> None:
+    """Ids from titles; an id a case had before is kept so judgments stay valid."""
+    before: dict[tuple[str, str], str] = {}
+    if previous is not None:
+        for c in previous.cases:
+            before.setdefault((c.source, c.title), c.id)
+    taken: set[str] = set()
+    rest: list[_Pending] = []
+    for p in pending:
+        old = before.get((p.case.source, p.case.title))
+        if old and old not in taken:
+            p.case.id = old
+            taken.add(old)
+        else:
+            rest.append(p)
+    for p in rest:
+        base = case_id(p.case.title)
+        cid = base
+        if cid in taken:
+            label = labels.get(p.case.source, Path(p.case.source).name)
+            cid = f"{base}-{short_hash(label + p.case.title, 6)}"
+            n = 2
+            while cid in taken:
+                cid = f"{base}-{short_hash(label + p.case.title, 6)}-{n}"
+                n += 1
+        p.case.id = cid
+        taken.add(cid)
+
+
+def _chunk(p: _Pending, options: IngestOptions) -> None:
+    """(Re)build a case's chunks; carried cases keep theirs and are only renumbered."""
+    case = p.case
+    if p.carried and case.chunks:
+        case.chunks = [
+            Chunk(chunk_id(case.id, i), c.start, c.end, c.section, c.lang)
+            for i, c in enumerate(case.chunks)
+        ]
+        return
+    chunks: list[Chunk] = []
+    spans = p.spans or [(None, 0, len(case.text))]
+    for title, start, end in spans:
+        lang = case.lang
+        if len(spans) > 1:
+            lang = language_of(
+                case.text[start:end],
+                inherit=case.lang if case.lang != UNKNOWN else None,
+                min_chars=options.lang_min_chars,
+                reliable_chars=options.lang_reliable_chars,
+            )
+        for span in chunk_spans(
+            case.text,
+            start,
+            end,
+            target_words=options.chunk_words,
+            max_words=options.max_chunk_words,
+            overlap=options.overlap_sentences,
+        ):
+            chunks.append(Chunk(chunk_id(case.id, len(chunks)), span.start, span.end, title, lang))
+    case.chunks = chunks
+
+
+def ingest_paths(
+    paths: list[Path],
+    data_dir: Path,
+    *,
+    options: IngestOptions | None = None,
+    progress: bool = False,
+) -> IngestReport:
+    """Read files and folders into the case store in ``data_dir``.
+
+    Args:
+        paths: files and folders (searched recursively).
+        data_dir: the data directory; the store is ``data_dir/store/store.json``.
+        options: how files become cases and chunks.
+        progress: show a progress bar on stderr when there are many files.
+
+    Returns:
+        A report on the given paths: their files, cases, chunks, languages, merged
+        duplicates and skipped files with reasons.
+    """
+    options = options or IngestOptions()
+    previous = load_store(data_dir)
+    reusable = (
+        previous is not None
+        and previous.parser_version == PARSER_VERSION
+        and previous.options == options.fingerprint()
+    )
+    inputs, walk_skipped, roots = _enumerate(paths)
+    by_key = {str(i.path): i for i in inputs}
+    prev_sources = previous.sources if previous else {}
+    prev_cases_by_source: dict[str, list[Case]] = {}
+    for c in previous.cases if previous else []:
+        prev_cases_by_source.setdefault(c.source, []).append(c)
+
+    # Sources from earlier runs that are outside the given roots stay as they were.
+    outside = {k: v for k, v in prev_sources.items() if k not in by_key and not _under(k, roots)}
+    removed = {k for k in prev_sources if k not in by_key and _under(k, roots)}
+
+    records: dict[str, SourceRecord] = {}
+    datas: dict[str, bytes | None] = {}
+    carried_keys: set[str] = set()
+    bar = tqdm(
+        inputs,
+        desc="reading",
+        unit="file",
+        file=sys.stderr,
+        disable=not progress or len(inputs) < _PROGRESS_MIN_FILES,
+    )
+    for inp in bar:
+        key = str(inp.path)
+        data, record = _read_bytes(inp, options)
+        old = prev_sources.get(key)
+        if (
+            reusable
+            and old is not None
+            and old.fingerprint == record.fingerprint
+            and record.fingerprint
+        ):
+            records[key] = replace(
+                old, mtime=record.mtime, label=inp.label, collection=old.collection
+            )
+            carried_keys.add(key)
+        else:
+            records[key] = record
+            datas[key] = data
+    carried_keys |= set(outside) if reusable else set()
+    if not reusable:
+        # Code or settings changed: re-read earlier sources outside the roots too.
+        for key, rec in outside.items():
+            inp = _Input(Path(key), rec.label or Path(key).name, rec.collection)
+            by_key[key] = inp
+            data, record = _read_bytes(inp, options)
+            records[key], datas[key] = record, data
+
+    # Files entangled with re-read or removed files through merged duplicates are re-read.
+    changed = set(datas) | removed
+    while True:
+        extra: set[str] = set()
+        for key in carried_keys:
+            for c in prev_cases_by_source.get(key, []):
+                if set(c.also_sources) & changed:
+                    extra.add(key)
+        for key in changed:
+            for c in prev_cases_by_source.get(key, []):
+                extra |= {s for s in c.also_sources if s in carried_keys}
+        extra &= carried_keys
+        if not extra:
+            break
+        for key in extra:
+            carried_keys.discard(key)
+            rec = prev_sources[key]
+            inp = by_key.get(key) or _Input(Path(key), rec.label or Path(key).name, rec.collection)
+            by_key[key] = inp
+            data, record = _read_bytes(inp, options)
+            records[key], datas[key] = record, data
+        changed |= extra
+
+    pending: list[_Pending] = []
+    for key in sorted(carried_keys):
+        rec = records.get(key) or prev_sources[key]
+        records[key] = rec
+        for pos, c in enumerate(prev_cases_by_source.get(key, [])):
+            pending.append(_carry(c, pos, rec.noise))
+    for key in sorted(datas):
+        data, record = datas[key], records[key]
+        if data is None:
+            continue
+        pending.extend(_parse(by_key[key], data, record, options))
+    # Carried cases merged away earlier must not point at files that are re-read now.
+    for p in pending:
+        if p.carried:
+            p.case.also_sources = [s for s in p.case.also_sources if s not in changed]
+
+    merged = _merge_duplicates(pending, options.near_duplicate_threshold)
+    labels = {k: r.label for k, r in records.items()}
+    _assign_ids(merged, previous, labels)
+    for p in merged:
+        _chunk(p, options)
+
+    for rec in records.values():
+        rec.case_ids = []
+    for p in merged:
+        for src in [p.case.source, *p.case.also_sources]:
+            if src in records:
+                records[src].case_ids.append(p.case.id)
+    for rec in records.values():
+        if rec.status == "ok" and not rec.case_ids:
+            rec.status, rec.reason = "skipped", "no case text found"
+    store = Store(
+        cases=[p.case for p in merged],
+        sources=dict(sorted(records.items())),
+        skipped=[
+            {"path": k, "reason": r.reason or "skipped"}
+            for k, r in sorted(records.items())
+            if r.status == "skipped"
+        ],
+        parser_version=PARSER_VERSION,
+        options=options.fingerprint(),
+    )
+    save_store(store, data_dir)
+
+    run_keys = {str(i.path) for i in inputs}
+    run_cases = [c for c in store.cases if c.source in run_keys or set(c.also_sources) & run_keys]
+    report = IngestReport(
+        files=len(inputs),
+        cases=len(run_cases),
+        chunks=sum(len(c.chunks) for c in run_cases),
+        languages=dict(Counter(c.lang for c in run_cases)),
+        duplicates_merged=sum(len(set(c.also_sources) & run_keys) for c in run_cases),
+        skipped=[
+            *walk_skipped,
+            *(
+                {"path": k, "reason": records[k].reason or "skipped"}
+                for k in sorted(run_keys)
+                if records[k].status == "skipped"
+            ),
+        ],
+    )
+    return report
+
+
+__all__ = ["IngestReport", "ingest_paths"]
