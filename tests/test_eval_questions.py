@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -143,78 +142,26 @@ def test_required_needs_present():
                for q in QUERIES)
 
 
-def _call_ingest(ingest_paths, corpus: Path, data_dir: Path):
-    """Call ingest_paths with whichever of the usual signatures it has."""
-    params = inspect.signature(ingest_paths).parameters
-    kwargs = {}
-    for name in ("data_dir", "store_dir", "out_dir", "data"):
-        if name in params:
-            kwargs[name] = data_dir
-            break
-    first = next(iter(params))
-    files = sorted(p for p in corpus.iterdir() if p.is_file() and p.name != "README.md")
-    for arg in (files, [corpus], corpus):
-        try:
-            if kwargs:
-                return ingest_paths(arg, **kwargs)
-            return ingest_paths(arg, data_dir)
-        except (TypeError, NotADirectoryError, IsADirectoryError) as exc:  # try another form
-            last = exc
-    pytest.skip(f"could not call ingest_paths({first}, ...): {last}")
-
-
-def _case_ids(result, data_dir: Path) -> set[str]:
-    """Case ids from ingest's return value or, failing that, from files in the data dir."""
-    candidates = []
-    for attr in ("cases", "case_ids"):
-        if hasattr(result, attr):
-            candidates.append(getattr(result, attr))
-    if isinstance(result, dict):
-        candidates += [result.get("cases"), result.get("case_ids")]
-    if isinstance(result, (list, tuple)):
-        candidates.append(result)
-    for cand in candidates:
-        if cand is None:
-            continue
-        if callable(cand):
-            cand = cand()
-        ids = set()
-        for item in (cand.values() if isinstance(cand, dict) else cand):
-            if isinstance(item, str):
-                ids.add(item)
-            elif isinstance(item, dict):
-                ids.add(item.get("case_id") or item.get("id"))
-            else:
-                ids.add(getattr(item, "case_id", None) or getattr(item, "id", None))
-        ids.discard(None)
-        if ids:
-            return ids
-    ids = set()
-    for path in data_dir.rglob("*.jsonl"):
-        if "case" not in path.name:
-            continue
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                cid = row.get("case_id") or row.get("id") or row.get("_id")
-                if cid and "#" not in cid:
-                    ids.add(cid)
-    return ids
-
-
 def test_qrels_case_ids_exist_in_ingested_store(tmp_path):
+    """Ingest the default corpus and check that every judged case id is a case in the store."""
     pipeline = pytest.importorskip("ingest.pipeline", reason="ingest.pipeline not built yet")
-    ingest_paths = getattr(pipeline, "ingest_paths", None)
-    if ingest_paths is None:
-        pytest.skip("ingest.pipeline has no ingest_paths yet")
+    store_mod = pytest.importorskip("ingest.store", reason="ingest.store not built yet")
+    if not hasattr(pipeline, "ingest_paths") or not hasattr(store_mod, "load_store"):
+        pytest.skip("ingest.pipeline.ingest_paths / ingest.store.load_store not available yet")
     if not CORPUS.is_dir() or not any(p.suffix != ".md" for p in CORPUS.iterdir()):
         pytest.skip("corpus/ holds no documents yet")
-    result = _call_ingest(ingest_paths, CORPUS, tmp_path / "data")
-    stored = _case_ids(result, tmp_path / "data")
-    if not stored:
-        pytest.skip("could not read case ids from the ingest result or data dir")
-    missing = sorted({c for _, c, _ in QRELS} - stored)
+    docs = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "README.md")
+    data_dir = tmp_path / "data"
+    pipeline.ingest_paths(docs, data_dir)
+    store = store_mod.load_store(data_dir)
+    assert store is not None, "ingest wrote no readable store"
+    stored = {c.id: c for c in store.cases}
+    missing = sorted({c for _, c, _ in QRELS} - set(stored))
     assert not missing, f"qrels case ids not in the store: {missing}"
+    # The languages in cases.tsv (which decide each question's kind) match the store's.
+    wrong_lang = sorted(cid for cid, (_, lang) in CASES.items()
+                        if cid in stored and getattr(stored[cid], "lang", lang) != lang)
+    assert not wrong_lang, f"case language differs from cases.tsv: {wrong_lang}"
 
 
 def test_files_match_the_build_script():
