@@ -43,7 +43,7 @@ class IngestOptions:
     chunk_words: int = 150
     max_chunk_words: int = 200
     overlap_sentences: int = 1
-    max_file_bytes: int = 20 * 1024 * 1024
+    max_file_bytes: int = 20_000_000
     columns: dict[str, list[str]] = field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_COLUMNS.items()}
     )

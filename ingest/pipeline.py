@@ -128,7 +128,8 @@ def _under(path: str, roots: list[Path]) -> bool:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f}".rstrip("0").rstrip(".") if n % 100_000 == 0 else f"{n / 1e6:.1f}"
+    text = f"{n / 1e6:.1f}"
+    return text.removesuffix(".0")
 
 
 def _read_bytes(inp: _Input, options: IngestOptions) -> tuple[bytes | None, SourceRecord]:
@@ -186,10 +187,10 @@ def _parse(
         return []
     record.noise = round(found.noise, 4)
     container: str | None = None
-    if found.multi and len(found.drafts) > 1:
+    if found.kind == "list" and len(found.drafts) > 1:
         sample = "\n".join(p.body for d in found.drafts[:200] for p in d.parts)
         container = language_of(sample, min_chars=options.lang_min_chars)
-    collection = inp.path.stem if found.multi else inp.collection
+    collection = inp.path.stem if found.kind != "single" else inp.collection
     pending: list[_Pending] = []
     for idx, draft in enumerate(found.drafts):
         text, sections, spans = assemble(draft.parts)

@@ -42,11 +42,18 @@ class Skip(Exception):
 
 @dataclass
 class FileCases:
-    """What one file gave: its cases, and how noisy its text was (for duplicate choice)."""
+    """What one file gave.
+
+    Attributes:
+        drafts: its cases.
+        noise: how messy its text was (the cleaner copy of a duplicate is kept).
+        kind: ``"single"`` (one case), ``"list"`` (a page of short cases, which share the
+            page's language when too short to tell) or ``"table"`` (one case per row).
+    """
 
     drafts: list[Draft]
     noise: float
-    multi: bool
+    kind: str
 
 
 def _humanize(stem: str) -> str:
@@ -205,7 +212,7 @@ def read_cases(path: Path, data: bytes, options: IngestOptions) -> FileCases:
             drafts = rows_to_drafts(text, suffix, options.columns)
         except TableError as exc:
             raise Skip(str(exc)) from exc
-        return FileCases(drafts, 0.0, multi=True)
+        return FileCases(drafts, 0.0, kind="table")
     if suffix == ".pdf":
         text = _pdf_text(data)
         drafts, multi = cases_from_document(text, None, stem=stem, options=options)
@@ -232,4 +239,4 @@ def read_cases(path: Path, data: bytes, options: IngestOptions) -> FileCases:
     drafts = [d for d in drafts if d.has_text()]
     if not drafts:
         raise Skip("no case text found")
-    return FileCases(drafts, noise_score(text), multi)
+    return FileCases(drafts, noise_score(text), kind="list" if multi else "single")
