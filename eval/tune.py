@@ -1,0 +1,385 @@
+"""Choosing search settings on the tune split, and checking the choice on held-out data.
+
+Fusion and grouping settings (fusion method, BM25 weight, RRF k, case aggregation, candidate
+pool) change only how already-computed scores are combined, so the loaded searcher is reused
+and only ``searcher.settings`` is swapped: no re-embedding, and every question is embedded once
+(:mod:`eval.query_cache`). The grid is scored on the ``tune`` split only; the winner is then
+reported on the ``test`` split and on the shared BEIR sets, next to the defaults, so a setting
+that merely fits the tune questions shows up as no gain elsewhere. Chunk size changes the
+passages themselves, so ``--chunk-words`` re-ingests and re-embeds the bundled corpus per size
+(cached per size under ``<data_dir>/eval-cache``).
+
+Run it as ``casesearch eval --tune`` or ``python -m eval.tune``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from casesearch.atomic import atomic_write_text
+from eval.dataset import QuestionSet, load_questions
+from eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
+from eval.pairs import OVERALL
+from eval.query_cache import cached_query_vectors
+from eval.runner import DEFAULT_DEPTH, EvalReport, rank_questions, run_evaluation
+from eval.significance import paired_test
+from index.fusion import FusionSettings
+from index.searcher import Searcher, SearchSettings
+
+TUNED_MODE = "hybrid"
+
+
+def settings_grid(
+    *,
+    weights: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5),
+    rrf_ks: Sequence[int] = (10, 30, 60, 100),
+    aggregations: Sequence[str] = ("max", "max_plus"),
+    candidates: Sequence[int] = (100, 300),
+) -> list[SearchSettings]:
+    """Every combination of the given values (min-max fusion by weight, RRF by k).
+
+    The searcher draws ``max(candidates, 10 * depth)`` chunks per retriever, so at the default
+    depth of 20 only pools above 200 differ from the default of 100.
+    """
+    fusions = [FusionSettings("minmax", w, 60) for w in weights]
+    fusions += [FusionSettings("rrf", 0.3, k) for k in rrf_ks]
+    return [
+        SearchSettings(fusion=f, candidates=c, case_aggregation=a)
+        for f in fusions
+        for a in aggregations
+        for c in candidates
+    ]
+
+
+def describe(settings: SearchSettings) -> str:
+    """Short label such as ``minmax w=0.3 max c=100``."""
+    f = settings.fusion
+    knob = f"w={f.bm25_weight:g}" if f.method == "minmax" else f"k={f.rrf_k}"
+    return f"{f.method} {knob} {settings.case_aggregation} c={settings.candidates}"
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One setting's score on the tuning questions."""
+
+    settings: SearchSettings
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "label": describe(self.settings),
+            "settings": asdict(self.settings),
+            "scores": self.scores,
+        }
+
+
+def score_grid(
+    searcher: Searcher,
+    questions: QuestionSet,
+    grid: Sequence[SearchSettings],
+    *,
+    mode: str = TUNED_MODE,
+    depth: int = DEFAULT_DEPTH,
+    default: SearchSettings | None = None,
+) -> list[GridPoint]:
+    """Mean measures of every setting on ``questions``, best ``nDCG@10`` first.
+
+    Ties keep the default setting ahead (no change without evidence), then grid order.
+    The searcher's own settings are restored afterwards.
+    """
+    default = default or SearchSettings()
+    original = searcher.settings
+    points: list[tuple[float, int, int, GridPoint]] = []
+    try:
+        with cached_query_vectors(searcher, [q.text for q in questions.questions]):
+            for order, settings in enumerate(grid):
+                searcher.settings = settings
+                rankings, _ = rank_questions(searcher, questions, mode, depth)
+                scores = mean_scores(per_query(questions.qrels, rankings))
+                key = round(-scores[PRIMARY], 9)
+                points.append(
+                    (key, 0 if settings == default else 1, order, GridPoint(settings, scores))
+                )
+    finally:
+        searcher.settings = original
+    points.sort(key=lambda p: p[:3])
+    return [p[3] for p in points]
+
+
+def evaluate_with(
+    searcher: Searcher,
+    questions: QuestionSet,
+    settings: SearchSettings,
+    modes: Sequence[str],
+    split: str,
+    depth: int,
+) -> EvalReport:
+    """:func:`run_evaluation` under ``settings``, leaving the searcher as it was."""
+    original = searcher.settings
+    searcher.settings = settings
+    try:
+        return run_evaluation(searcher, questions, modes, split, depth=depth)
+    finally:
+        searcher.settings = original
+
+
+def before_after(
+    before: EvalReport, after: EvalReport, mode: str = TUNED_MODE
+) -> dict[str, object]:
+    """Per pair: default vs chosen figures, plus a paired test on nDCG@10 overall."""
+    rows = {}
+    for pair, values in before.metrics[mode].items():
+        new = after.metrics[mode].get(pair, {})
+        rows[pair] = {
+            "questions": int(values["questions"]),
+            **{f"{m}_before": values[m] for m in MEASURE_NAMES},
+            **{f"{m}_after": new.get(m) for m in MEASURE_NAMES},
+        }
+
+    def per_q(report: EvalReport) -> dict[str, float]:
+        return {q["id"]: q["modes"][mode]["metrics"][PRIMARY] for q in report.questions}
+
+    unit_of = {q["id"]: q["need"] for q in before.questions if q.get("need")}
+    test = paired_test(
+        "chosen", "default", per_q(after), per_q(before), measure=PRIMARY, unit_of=unit_of or None
+    )
+    return {"pairs": rows, "test": test.to_dict()}
+
+
+def _chunk_options(words: int):
+    from ingest.options import IngestOptions
+
+    # Keep the default ratio of hard limit to target (200 / 150).
+    return IngestOptions(chunk_words=words, max_chunk_words=round(words * 4 / 3))
+
+
+def chunk_size_index(data_dir: Path, embedder, words: int, corpus: Path) -> Path:
+    """A data directory with the bundled corpus ingested at ``words`` per chunk (cached)."""
+    from eval.default_index import has_index
+    from index.build import build_index
+    from ingest.pipeline import ingest_paths
+    from ingest.store import load_store
+
+    options = _chunk_options(words)
+    digest = hashlib.sha256()
+    for path in sorted(Path(corpus).rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    digest.update(f"{embedder.model_id}\x00{options.fingerprint()}".encode())
+    target = Path(data_dir) / "eval-cache" / f"chunks-{words}-{digest.hexdigest()[:12]}"
+    if not has_index(target):
+        target.mkdir(parents=True, exist_ok=True)
+        ingest_paths([Path(corpus)], target, options=options)
+        store = load_store(target)
+        if store is None or not store.cases:
+            raise RuntimeError(f"no case could be read from {corpus}")
+        build_index(store.cases, target, embedder)
+    return target
+
+
+def _shared_folders(args: argparse.Namespace) -> list[Path]:
+    from eval.cli import SHARED_EVAL, SHARED_SETS
+
+    if args.beir:
+        return [Path(f) for f in args.beir]
+    return [SHARED_EVAL / name for name in SHARED_SETS if (SHARED_EVAL / name).exists()]
+
+
+def render_tuning(result: dict[str, object], top: int = 12) -> str:
+    """Markdown summary of a tuning run."""
+    lines = [
+        "# Tuning search settings",
+        "",
+        f"- date: {result['created']}",
+        f"- model: `{result['model_id']}`",
+        f"- objective: mean {PRIMARY} of `{TUNED_MODE}` on the `tune` split "
+        f"({result['tune_questions']} questions), depth {result['depth']}",
+        f"- default: `{result['default']}`; chosen: `{result['chosen']}`",
+        "",
+        f"## Grid on the tune split (best {top} of {len(result['grid'])})",
+        "",
+        "| settings | " + " | ".join(MEASURE_NAMES) + " |",
+        "|---|" + "---:|" * len(MEASURE_NAMES),
+    ]
+    for point in result["grid"][:top]:  # type: ignore[index]
+        cells = " | ".join(f"{point['scores'][m]:.3f}" for m in MEASURE_NAMES)
+        lines.append(f"| {point['label']} | {cells} |")
+    default_row = result.get("default_tune_scores")
+    if default_row:
+        cells = " | ".join(f"{default_row[m]:.3f}" for m in MEASURE_NAMES)
+        lines.append(f"| default ({result['default']}) | {cells} |")
+    lines.append("")
+
+    def table(title: str, block: dict) -> None:
+        t = block["test"]
+        lines.extend(
+            [
+                f"## {title}",
+                "",
+                "| pair | n | nDCG@10 default | nDCG@10 chosen | MRR@10 default | MRR@10 chosen "
+                "| R@10 default | R@10 chosen |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+        )
+        for pair, row in block["pairs"].items():
+            lines.append(
+                f"| {pair} | {row['questions']} | {row['nDCG@10_before']:.3f} | "
+                f"{row['nDCG@10_after']:.3f} | {row['MRR@10_before']:.3f} | "
+                f"{row['MRR@10_after']:.3f} | {row['R@10_before']:.3f} | {row['R@10_after']:.3f} |"
+            )
+        p_t = "n/a" if t["t_p"] is None else f"{t['t_p']:.3g}"
+        p_w = "n/a" if t["wilcoxon_p"] is None else f"{t['wilcoxon_p']:.3g}"
+        lines.extend(
+            [
+                "",
+                f"Chosen vs default, {t['units']} {t['unit']}s: better {t['wins']}, worse "
+                f"{t['losses']}, tied {t['ties']}; paired t-test p={p_t}, Wilcoxon p={p_w}.",
+                "",
+            ]
+        )
+
+    table("Test split (held out): hybrid, default vs chosen", result["test"])  # type: ignore[arg-type]
+    for name, block in result.get("shared", {}).items():  # type: ignore[union-attr]
+        table(f"Shared set {name}: hybrid, default vs chosen", block)
+    chunks = result.get("chunk_words")
+    if chunks:
+        lines.extend(
+            [
+                "## Chunk size (bundled corpus re-ingested per size; default settings)",
+                "",
+                "| words per chunk | chunks | tune nDCG@10 hybrid | tune nDCG@10 dense "
+                "| test nDCG@10 hybrid | test nDCG@10 dense |",
+                "|---:|---:|---:|---:|---:|---:|",
+            ]
+        )
+        for row in chunks:  # type: ignore[union-attr]
+            lines.append(
+                f"| {row['words']} | {row['chunks']} | {row['tune_hybrid']:.3f} | "
+                f"{row['tune_dense']:.3f} | {row['test_hybrid']:.3f} | {row['test_dense']:.3f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def tune(
+    searcher: Searcher,
+    questions: QuestionSet,
+    *,
+    grid: Sequence[SearchSettings] | None = None,
+    depth: int = DEFAULT_DEPTH,
+    shared: Sequence[tuple[str, Searcher, QuestionSet]] = (),
+) -> dict[str, object]:
+    """Score the grid on the tune split, then compare the winner with the default elsewhere.
+
+    Args:
+        searcher: the searcher over the labelled questions' corpus.
+        questions: the full question set (both splits; only ``tune`` is used to choose).
+        grid: settings to try (default :func:`settings_grid`).
+        depth: cases ranked per question.
+        shared: ``(name, searcher, questions)`` of other sets to report before/after on.
+
+    Returns:
+        A JSON-ready summary (see :func:`render_tuning`).
+    """
+    default = SearchSettings()
+    grid = list(grid or settings_grid())
+    if default not in grid:
+        grid.append(default)
+    tune_set = questions.select("tune")
+    points = score_grid(searcher, tune_set, grid, depth=depth, default=default)
+    chosen = points[0].settings
+    default_scores = next(p.scores for p in points if p.settings == default)
+    before = evaluate_with(searcher, questions, default, [TUNED_MODE], "test", depth)
+    after = evaluate_with(searcher, questions, chosen, [TUNED_MODE], "test", depth)
+    result: dict[str, object] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model_id": searcher.manifest.model_id,
+        "depth": depth,
+        "tune_questions": len(tune_set.questions),
+        "default": describe(default),
+        "chosen": describe(chosen),
+        "chosen_settings": asdict(chosen),
+        "default_tune_scores": default_scores,
+        "grid": [p.to_dict() for p in points],
+        "test": before_after(before, after),
+        "shared": {},
+    }
+    for name, other, qset in shared:
+        b = evaluate_with(other, qset, default, [TUNED_MODE], "all", depth)
+        a = evaluate_with(other, qset, chosen, [TUNED_MODE], "all", depth)
+        result["shared"][name] = before_after(b, a)  # type: ignore[index]
+    return result
+
+
+def chunk_size_study(
+    data_dir: Path, embedder, questions: QuestionSet, sizes: Sequence[int], depth: int
+) -> list[dict[str, object]]:
+    """Tune/test nDCG@10 (hybrid and dense, default settings) per chunk size."""
+    from casesearch.config import DEFAULT_CORPUS
+
+    rows = []
+    for words in sizes:
+        folder = chunk_size_index(data_dir, embedder, words, DEFAULT_CORPUS)
+        searcher = Searcher.load(folder, embedder)
+        row: dict[str, object] = {"words": words, "chunks": searcher.manifest.chunks}
+        for split in ("tune", "test"):
+            report = run_evaluation(searcher, questions, ["hybrid", "dense"], split, depth=depth)
+            row[f"{split}_hybrid"] = report.score("hybrid", OVERALL)
+            row[f"{split}_dense"] = report.score("dense", OVERALL)
+        rows.append(row)
+    return rows
+
+
+def run_tuning(args: argparse.Namespace, data_dir: Path, embedder, questions_dir: Path) -> int:
+    """The ``--tune`` command: grid, held-out check, shared sets, optional chunk sizes."""
+    from eval.beir import load_beir_questions, prepare_beir_index
+    from eval.default_index import ensure_index
+    from eval.report import reports_root
+
+    ensure_index(data_dir, embedder)
+    searcher = Searcher.load(data_dir, embedder)
+    questions = load_questions(questions_dir)
+    shared = []
+    for folder in _shared_folders(args):
+        other = Searcher.load(prepare_beir_index(folder, data_dir, embedder), embedder)
+        shared.append((folder.name, other, load_beir_questions(folder, other.languages)))
+    result = tune(searcher, questions, depth=args.depth, shared=shared)
+    if args.chunk_words:
+        sizes = [int(s) for s in str(args.chunk_words).split(",") if s.strip()]
+        result["chunk_words"] = chunk_size_study(data_dir, embedder, questions, sizes, args.depth)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.out) if args.out else reports_root(data_dir) / f"{stamp}-tuning"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "tuning.json", json.dumps(result, indent=1, default=str) + "\n")
+    text = render_tuning(result)
+    atomic_write_text(out / "tuning.md", text)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "grid"}, indent=2, default=str))
+    else:
+        print(text)
+        print(f"written: {out / 'tuning.md'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m eval.tune [--data-dir DIR] [--chunk-words 100,150,200] ...``."""
+    from casesearch.config import resolve_data_dir
+    from eval.cli import DEFAULT_QUESTIONS, build_parser, load_model
+
+    args = build_parser("python -m eval.tune").parse_args(argv)
+    args.tune = True
+    data_dir = resolve_data_dir(args.data_dir)
+    questions_dir = Path(args.questions) if args.questions else DEFAULT_QUESTIONS
+    return run_tuning(args, data_dir, load_model(args, data_dir), questions_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
