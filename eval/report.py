@@ -95,8 +95,15 @@ def render_markdown(report: Mapping[str, object], worst: int = 10) -> str:
         f"- questions: {config['questions']} (split `{config['split']}`) from "
         f"`{config['question_source']}`",
         f"- ranking depth: {config['depth']} cases; settings: `{json.dumps(config['settings'])}`",
-        "",
     ]
+    code = config.get("code") or {}
+    if code.get("commit"):
+        changed = code.get("modified") or []
+        lines.append(
+            f"- code: commit `{str(code['commit'])[:12]}`"
+            + (f", with uncommitted changes to {', '.join(changed)}" if changed else "")
+        )
+    lines.append("")
     for notice in report.get("notices", []):  # type: ignore[union-attr]
         lines.append(f"> note: {notice}")
     if report.get("notices"):

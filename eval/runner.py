@@ -18,6 +18,7 @@ from pathlib import Path
 from eval.dataset import QuestionSet, load_questions
 from eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
 from eval.pairs import OVERALL, pair_qrels
+from eval.provenance import code_version
 from eval.query_cache import cached_query_vectors
 from eval.significance import compare_modes
 from index.searcher import SEARCH_MODES, QueryError, Searcher
@@ -234,6 +235,7 @@ def run_evaluation(
             "settings": asdict(searcher.settings),
             "measures": list(MEASURE_NAMES),
             "significance_unit": "need" if unit_of else "question",
+            "code": code_version(),
         },
         model_id=manifest.model_id,
         index={
