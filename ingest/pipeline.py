@@ -29,7 +29,7 @@ from ingest.readers import Skip, read_cases
 from ingest.store import SourceRecord, Store, load_store, save_store
 
 #: Bump when parsing changes what a file turns into; stores from older code are re-read.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 _PROGRESS_MIN_FILES = 10
 
 

@@ -24,11 +24,13 @@ class Label:
             text under the label), ``"both"`` (field and section) or ``"drop"`` (form
             boilerplate: the label and its value are not case content).
         name: section title or field key; defaults to the label text.
+        heading: section title of a ``"both"`` label (defaults to the label text).
     """
 
     text: str
     role: str
     name: str = ""
+    heading: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,15 @@ CRETHINK_BEST_PRACTICE = FormTemplate(
         Label(
             "Name of the institution/organisation responsible for the implementation / "
             "hosting of the initiative using co-creation methods",
-            "field",
+            "both",
             "institution",
+            "Institution responsible",
         ),
-        Label("Country / Region / Municipality involved", "field", "country_region"),
-        Label("Geographical coverage", "field", "geographical_coverage"),
-        Label("Timescale: when did it take place and for how long", "field", "timescale"),
+        Label("Country / Region / Municipality involved", "both", "country_region"),
+        Label("Geographical coverage", "both", "geographical_coverage"),
+        Label(
+            "Timescale: when did it take place and for how long", "both", "timescale", "Timescale"
+        ),
         Label("2. DESCRIPTION (no more than 1000 - 3000 characters)", "drop"),
         Label("Sustainable thematic area", "both", "thematic_area"),
         Label("Objectives", "section"),
@@ -159,7 +164,7 @@ def parse_form(
             if label.role in ("field", "both"):
                 fields[name] = " ".join(value.split())
             if label.role in ("section", "both"):
-                heading = name if label.role == "section" else label.text
+                heading = name if label.role == "section" else label.heading or label.text
                 sections.append((heading, value))
         if title:
             return FilledForm(template.name, title, sections, fields)
