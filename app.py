@@ -1,0 +1,122 @@
+"""casesearch web app: search Danish and English participation cases by meaning.
+
+Run with ``streamlit run app.py``. The data directory is ``$CASESEARCH_DATA_DIR`` (else the
+per-user default); when it holds no index yet, the app builds one from the default corpus
+first, showing its progress, then serves. Model and index are loaded once per server process
+and shared by all visitors (see :mod:`ui.engine`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import streamlit as st
+
+from index.manifest import IndexMismatchError, IndexMissingError
+from ui import common
+from ui.engine import IndexHolder
+
+PHASES = {
+    "model": "Loading the language model",
+    "ingest": "Reading the case files",
+    "embed": "Indexing passages",
+    "load": "Opening the index",
+    "done": "Ready",
+}
+
+
+def _fraction(phase: str, done: int, total: int) -> float:
+    fixed = {"model": 0.02, "ingest": 0.08, "load": 0.97, "done": 1.0}
+    if phase in fixed:
+        return fixed[phase]
+    return 0.12 + 0.84 * (done / total if total else 1.0)
+
+
+def _label(phase: str, done: int, total: int) -> str:
+    label = PHASES.get(phase, phase)
+    if phase == "embed" and total > 1:
+        label += f" — {done} of {total}"
+    return label + "…" if phase != "done" else label
+
+
+def _build_first_index(holder: IndexHolder) -> bool:
+    """Build the index of the default corpus, or wait for the visitor who is building it."""
+    st.title("casesearch")
+    st.info(
+        "Setting up: this is the first start on this machine, so the case collection is read "
+        "and indexed once (about a minute). Later starts open at once."
+    )
+    bar = st.progress(0.0, text="Starting…")
+    if holder.state.running:
+        while holder.state.running:
+            s = holder.state
+            bar.progress(_fraction(s.phase, s.done, s.total), text=_label(s.phase, s.done, s.total))
+            time.sleep(0.5)
+        if holder.state.error:
+            st.error(f"Building the index failed: {holder.state.error}")
+            return False
+        return True
+
+    def progress(phase: str, done: int, total: int) -> None:
+        bar.progress(_fraction(phase, done, total), text=_label(phase, done, total))
+
+    try:
+        with st.spinner("Building the search index…", show_time=True):
+            result = holder.update(progress)
+    except Exception as exc:
+        common.log.exception("first index build failed")
+        st.error(
+            f"The search index could not be built: {exc}. Check that the corpus folder is "
+            "present and readable, then reload the page."
+        )
+        return False
+    st.success(f"Indexed {result.cases} cases in {result.seconds:.0f} s.")
+    return True
+
+
+def _ready(holder: IndexHolder) -> bool:
+    """Make sure an index can be searched; explain and stop otherwise."""
+    if not holder.index_exists():
+        if not _build_first_index(holder):
+            return False
+        st.rerun()
+    try:
+        holder.searcher()
+    except IndexMissingError:
+        return _build_first_index(holder)
+    except IndexMismatchError as exc:
+        st.error(str(exc))
+        if st.button("Rebuild the index for the current model", type="primary"):
+            with st.spinner("Rebuilding…"):
+                holder.update()
+            st.rerun()
+        return False
+    except Exception as exc:
+        common.log.exception("index could not be opened")
+        st.error(f"The search index could not be opened: {exc}")
+        return False
+    return True
+
+
+def main() -> None:
+    st.set_page_config(page_title="casesearch", page_icon="🔎", layout="wide")
+    common.inject_css()
+    holder = common.holder()
+    if not _ready(holder):
+        st.stop()
+    pages = {
+        "search": st.Page("app/search.py", title="Search", icon="🔎", default=True),
+        "judgments": st.Page("app/judgments.py", title="Judgments", icon="👍"),
+        "evaluation": st.Page("app/evaluation.py", title="Evaluation", icon="📊"),
+        "corpus": st.Page("app/corpus.py", title="Corpus", icon="📚"),
+    }
+    common.PAGES.clear()
+    common.PAGES.update(pages)
+    st.navigation(list(pages.values())).run()
+
+
+main()

@@ -1,0 +1,212 @@
+"""The Corpus page: browse the cases, read one in full, add new case files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ui import common
+from ui.engine import UPLOAD_TYPES, uploads_dir
+from ui.render import language_name, link_html, literal, safe_url, short
+from ui.search_page import _lang_badge, _source_label
+
+
+def full_text_html(case: dict[str, object]) -> str:
+    """The case text with its section titles as headings; every piece of text escaped."""
+    text = str(case.get("text") or "")
+    sections = sorted(
+        (int(s[1]), int(s[2]), str(s[0])) for s in case.get("sections") or [] if len(s) >= 3
+    )
+    out, pos = [], 0
+    for start, end, title in sections:
+        if start < pos:
+            continue
+        before = text[pos:start]
+        stripped = before.rstrip()
+        if title and stripped.endswith(title):
+            before = stripped[: -len(title)]
+        out.append(literal(before.strip("\n")))
+        out.append(f'<div class="cs-section">{literal(title)}</div>')
+        out.append(literal(text[start:end].strip("\n")))
+        pos = end
+    out.append(literal(text[pos:].strip("\n")))
+    return f'<div class="cs-fulltext">{"".join(out)}</div>'
+
+
+def _show_case(case: dict[str, object]) -> None:
+    st.markdown(
+        f'<div class="cs-head"><span class="cs-title">{literal(str(case["title"]))}</span>'
+        f'</div><div class="cs-meta" style="margin-left:0">{_lang_badge(str(case["lang"]))}'
+        f"<span>{literal(str(case['collection']))}</span></div>",
+        unsafe_allow_html=True,
+    )
+    sources = [_source_label(str(case["source"]))]
+    sources += [_source_label(str(s)) for s in case.get("also_sources") or []]
+    meta = [
+        f"Source file{'s' if len(sources) > 1 else ''}: "
+        + ", ".join(f"<code>{literal(s)}</code>" for s in sources)
+    ]
+    url = safe_url(case.get("url"))  # type: ignore[arg-type]
+    if url:
+        meta.insert(0, f"Web page: {link_html(url, short(url, 80))}")
+    st.markdown(f'<div class="cs-muted">{" · ".join(meta)}</div>', unsafe_allow_html=True)
+    fields = dict(case.get("fields") or {})
+    if fields:
+        with st.expander(f"Template fields ({len(fields)})"):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"Field": k.replace("_", " ").capitalize(), "Value": v}
+                        for k, v in fields.items()
+                    ]
+                ),
+                hide_index=True,
+                use_container_width=True,
+            )
+    st.markdown(full_text_html(case), unsafe_allow_html=True)
+
+
+def _upload_section() -> None:
+    holder = common.holder()
+    st.subheader("Add case files")
+    st.caption(
+        "Text, Markdown, HTML, PDF, Word (.docx), or a table export (.csv / .jsonl with one "
+        "case per row). Files are kept in the data directory and searchable for everyone as "
+        "soon as they are indexed. A file with the same name as an earlier upload replaces it."
+    )
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader("Case files", type=list(UPLOAD_TYPES), accept_multiple_files=True)
+        go = st.form_submit_button("Add to the search index", type="primary")
+    if not go:
+        return
+    if not files:
+        st.info("Choose one or more files first.")
+        return
+    bar = st.progress(0.0, text="Saving files…")
+    labels = {
+        "model": "Loading the language model…",
+        "ingest": "Reading the files…",
+        "embed": "Indexing new passages…",
+        "load": "Opening the updated index…",
+        "done": "Done.",
+    }
+
+    def progress(phase: str, done: int, total: int) -> None:
+        frac = {"model": 0.02, "ingest": 0.05, "load": 0.97, "done": 1.0}.get(phase)
+        if frac is None:
+            frac = 0.1 + 0.85 * (done / total if total else 1.0)
+            label = f"Indexing new passages… {done} of {total}" if total > 1 else labels[phase]
+        else:
+            label = labels.get(phase, phase)
+        bar.progress(min(1.0, frac), text=label)
+
+    try:
+        saved, result = holder.add_files([(f.name, f.getvalue()) for f in files], progress)
+    except Exception as exc:
+        common.log.exception("upload failed")
+        bar.empty()
+        st.error(f"The files could not be added: {exc}")
+        return
+    bar.empty()
+    folder = uploads_dir(common.data_dir()).resolve()
+    saved_paths = {str((folder / name).resolve()) for name in saved}
+    skipped = [s for s in result.skipped if str(Path(s["path"]).resolve()) in saved_paths]
+    searcher = holder.searcher()
+    added = [
+        c
+        for c in searcher.cases
+        if str(Path(str(c["source"])).resolve()) in saved_paths
+        or any(str(Path(str(s)).resolve()) in saved_paths for s in c.get("also_sources") or [])
+    ]
+    if added:
+        st.success(
+            f"Added {len(added)} case{'s' if len(added) != 1 else ''} from {len(saved)} "
+            f"file{'s' if len(saved) != 1 else ''} in {result.seconds:.0f} s. "
+            "They can be found on the Search page now."
+        )
+        st.markdown(
+            "".join(
+                f"<div>• {literal(str(c['title']))} {_lang_badge(str(c['lang']))}</div>"
+                for c in added
+            ),
+            unsafe_allow_html=True,
+        )
+    for item in skipped:
+        st.warning(f"{Path(item['path']).name} was not added: {item['reason']}")
+    if not added and not skipped:
+        st.info("The files were read, but they hold no new cases (already in the corpus?).")
+
+
+def page() -> None:
+    """Render the Corpus page."""
+    holder = common.holder()
+    searcher = holder.searcher()
+    cases = searcher.cases
+    st.title("Corpus")
+    langs = sorted({str(c["lang"]) for c in cases})
+    cols = st.columns(4)
+    cols[0].metric("Cases", len(cases))
+    cols[1].metric("Passages indexed", len(searcher.chunks))
+    cols[2].metric("Languages", ", ".join(language_name(code) for code in langs))
+    cols[3].metric("Collections", len(searcher.collections))
+
+    browse, add = st.tabs(["Browse cases", "Add case files"])
+    with add:
+        _upload_section()
+    with browse:
+        left, mid, right = st.columns([1, 2, 2])
+        lang = left.selectbox(
+            "Language",
+            ["any", *langs],
+            format_func=lambda c: "Any" if c == "any" else language_name(c),
+            key="corpus_lang",
+        )
+        chosen = mid.multiselect(
+            "Collection",
+            searcher.collections,
+            format_func=lambda c: short(c, 50),
+            key="corpus_coll",
+            placeholder="All collections",
+        )
+        needle = right.text_input("Title contains", key="corpus_title").casefold().strip()
+        shown = [
+            c
+            for c in cases
+            if (lang == "any" or c["lang"] == lang)
+            and (not chosen or c["collection"] in chosen)
+            and (not needle or needle in str(c["title"]).casefold())
+        ]
+        table = pd.DataFrame(
+            [
+                {
+                    "Title": str(c["title"]),
+                    "Language": language_name(str(c["lang"])),
+                    "Collection": str(c["collection"]),
+                    "Words": len(str(c["text"]).split()),
+                    "Source": _source_label(str(c["source"])),
+                }
+                for c in shown
+            ]
+        )
+        st.caption(f"{len(shown)} of {len(cases)} cases")
+        if not table.empty:
+            st.dataframe(table, hide_index=True, use_container_width=True, height=280)
+        if not shown:
+            st.info("No case matches these filters.")
+            return
+        ids = [str(c["id"]) for c in shown]
+        titles = {str(c["id"]): str(c["title"]) for c in shown}
+        wanted = st.session_state.get("corpus_case")
+        case_id = st.selectbox(
+            "Read a case",
+            ids,
+            index=ids.index(wanted) if wanted in ids else 0,
+            format_func=lambda i: short(titles.get(i, i), 100),
+        )
+        st.session_state["corpus_case"] = case_id
+        case = searcher.case(case_id)
+        if case is not None:
+            with st.container(border=True):
+                _show_case(case)

@@ -1,0 +1,169 @@
+"""The Evaluation page: how well search finds the right cases, per mode and language pair."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from casesearch.config import REPO_ROOT
+from ui import common
+from ui.judgments import QRELS, QUERIES, judgments_dir
+
+CURATED = REPO_ROOT / "eval" / "questions"
+PAIR_NAMES = {"all": "All questions"}
+
+
+def _eval_api() -> dict[str, object] | None:
+    """The evaluation functions, or None while the evaluation stage is not installed."""
+    try:
+        from eval.metrics import PRIMARY
+        from eval.report import load_latest, worst_questions, write_report
+        from eval.runner import run_evaluation
+    except ImportError:
+        return None
+    return {
+        "load_latest": load_latest,
+        "worst_questions": worst_questions,
+        "write_report": write_report,
+        "run_evaluation": run_evaluation,
+        "primary": PRIMARY,
+    }
+
+
+def _question_sets() -> dict[str, Path]:
+    sets = {"Curated questions (eval/questions)": CURATED}
+    folder = judgments_dir(common.data_dir())
+    if (folder / QUERIES).exists() and (folder / QRELS).exists():
+        sets["Practitioners' judgments (from the Search page)"] = folder
+    return sets
+
+
+def _pair_label(pair: str) -> str:
+    if pair in PAIR_NAMES:
+        return PAIR_NAMES[pair]
+    q, _, c = pair.partition("->")
+    return f"{q} question → {c} case" if c else pair
+
+
+def _metrics_table(report: dict) -> pd.DataFrame:
+    rows = []
+    for mode, pairs in report.get("metrics", {}).items():
+        for pair, values in pairs.items():
+            row = {"Mode": mode, "Language pair": _pair_label(pair)}
+            row.update({k: v for k, v in values.items() if k != "questions"})
+            row["Questions"] = int(values.get("questions", 0))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _run(api: dict[str, object], folder: Path) -> None:
+    """Run the evaluation on ``folder`` with the live index and save it as the latest report."""
+    holder = common.holder()
+    with st.spinner("Searching every labelled question in each mode… (about a minute)"):
+        report = api["run_evaluation"](holder.searcher(), folder)  # type: ignore[operator]
+        api["write_report"](report, data_dir=common.data_dir())  # type: ignore[operator]
+    st.toast("Evaluation finished.")
+
+
+def page() -> None:
+    """Render the Evaluation page."""
+    st.title("Evaluation")
+    st.markdown(
+        "How often does search put the right cases at the top? Labelled questions (which "
+        "cases answer them) are searched in each mode, and the rankings are scored. "
+        "**nDCG@10** (0–1, higher is better) rewards relevant cases near the top; "
+        "**R@10** is the share of relevant cases found in the first ten."
+    )
+    api = _eval_api()
+    if api is None:
+        st.info(
+            "The evaluation module is not available in this installation, so no figures can "
+            "be shown here. Search and judgments work as usual."
+        )
+        return
+
+    sets = _question_sets()
+    with st.form("run-eval", border=True):
+        chosen = st.radio("Questions", list(sets), horizontal=True)
+        run = st.form_submit_button("Run the evaluation now", type="secondary")
+    if run:
+        try:
+            _run(api, sets[chosen])
+        except Exception as exc:
+            common.log.exception("evaluation failed")
+            st.error(f"The evaluation could not run: {exc}")
+
+    try:
+        report = api["load_latest"](common.data_dir())  # type: ignore[operator]
+    except Exception:
+        common.log.exception("could not read the latest evaluation report")
+        report = None
+    if not report:
+        st.info("No evaluation has been run on this index yet — press the button above.")
+        return
+
+    primary = str(api["primary"])
+    config = report.get("config", {})
+    st.caption(
+        f"Latest report: **{report.get('name', '?')}**, {config.get('questions', '?')} "
+        f"questions, run {str(report.get('created', '?')).replace('T', ' ')}."
+    )
+    for notice in report.get("notices", []):
+        st.warning(str(notice))
+
+    table = _metrics_table(report)
+    if table.empty:
+        st.info("The report holds no figures.")
+        return
+    st.subheader(f"{primary} by mode and language pair")
+    chart = table.pivot_table(index="Language pair", columns="Mode", values=primary)
+    st.bar_chart(chart, stack=False, horizontal=True, height=320)
+    measure_cols = [c for c in table.columns if c not in ("Mode", "Language pair", "Questions")]
+    st.dataframe(
+        table,
+        hide_index=True,
+        use_container_width=True,
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in measure_cols},
+    )
+
+    modes = list(report.get("metrics", {}))
+    st.subheader("Questions search answers worst")
+    mode = st.segmented_control("Mode", modes, default=modes[0] if modes else None)
+    if mode:
+        titles = report.get("titles", {})
+        rows = []
+        for q in api["worst_questions"](report, mode, 10):  # type: ignore[operator]
+            m = q["modes"][mode]
+            expected = [titles.get(c, {}).get("title", c) for c in q.get("relevant", {})][:3]
+            got = [titles.get(c, {}).get("title", c) for c in m.get("ranking", [])[:3]]
+            rows.append(
+                {
+                    "Question": q["text"],
+                    "Lang": q.get("lang") or "",
+                    primary: m["metrics"].get(primary, 0.0),
+                    "First relevant at": m.get("first_relevant_rank") or "not in top 20",
+                    "Should find": " · ".join(expected),
+                    "Found first": " · ".join(got),
+                }
+            )
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            use_container_width=True,
+            column_config={primary: st.column_config.NumberColumn(format="%.3f")},
+        )
+
+    with st.expander("Significance of differences between modes"):
+        sig = report.get("significance", [])
+        if sig:
+            st.dataframe(pd.DataFrame(sig), hide_index=True, use_container_width=True)
+        else:
+            st.caption("No tests in this report.")
+    if report.get("chart"):
+        with st.expander("Chart from the report file"):
+            st.image(str(report["chart"]))
+    with st.expander("Raw report (JSON)"):
+        st.code(json.dumps({k: v for k, v in report.items() if k != "questions"}, indent=1)[:20000])
