@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.atomic import recover_dir, staged_dir
+from index.centering import centre, language_centroids
 from index.dense import DenseIndex
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
@@ -31,6 +33,7 @@ CHUNKS = "chunks.json"
 CASES = "cases.json"
 DENSE = "dense.faiss"
 LEXICAL = "bm25"
+CENTROIDS = "centroids.json"
 
 
 @dataclass
@@ -113,6 +116,7 @@ def build_index(
     rebuild: bool = False,
     progress: bool = False,
     batch_size: int = 32,
+    precomputed: Mapping[str, np.ndarray] | None = None,
 ) -> BuildReport:
     """Embed and index ``cases`` into ``data_dir/index``, reusing cached embeddings.
 
@@ -125,6 +129,9 @@ def build_index(
         rebuild: ignore cached embeddings and embed everything again.
         progress: show a progress bar while embedding.
         batch_size: texts per model call.
+        precomputed: extra cached embeddings by :func:`chunk_hash`, used like those of the
+            previous index. Lets a caller that already holds vectors (an import, the scale
+            benchmark) index without embedding again; they must come from ``embedder``.
     """
     report = BuildReport()
     folder = index_dir(data_dir)
@@ -148,8 +155,9 @@ def build_index(
                 }
             )
     hashes = [chunk_hash(embedder.model_id, t) for t in texts]
-    cache = {} if rebuild else _previous_vectors(folder, embedder.model_id)
-    report.removed = len(set(cache) - set(hashes))
+    previous = {} if rebuild else _previous_vectors(folder, embedder.model_id)
+    report.removed = len(set(previous) - set(hashes))
+    cache = {**precomputed, **previous} if precomputed else previous
     missing = [i for i, h in enumerate(hashes) if h not in cache]
     report.seconds["prepare"] = time.perf_counter() - started
 
@@ -168,10 +176,11 @@ def build_index(
     report.embedded, report.reused = len(missing), len(texts) - len(missing)
 
     t0 = time.perf_counter()
-    dense = DenseIndex.build(vectors, dense_kind)
+    langs = [str(r["lang"]) for r in rows]
+    centroids = language_centroids(vectors, langs)
+    dense = DenseIndex.build(centre(vectors, langs, centroids), dense_kind)
     report.seconds["dense"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    langs = [str(r["lang"]) for r in rows]
     lexical = LexicalIndex.build(texts, langs)
     report.seconds["bm25"] = time.perf_counter() - t0
 
@@ -189,7 +198,7 @@ def build_index(
         corpus_fingerprint=corpus_fingerprint(hashes),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         languages=report.languages,
-        settings={"bm25": {"k1": 1.2, "b": 0.75}},
+        settings={"bm25": {"k1": 1.2, "b": 0.75}, "dense_vectors": "language-centred"},
     )
     t0 = time.perf_counter()
     with staged_dir(folder) as tmp:
@@ -198,6 +207,9 @@ def build_index(
         (tmp / CHUNKS).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
         (tmp / CASES).write_text(json.dumps(case_records, ensure_ascii=False), encoding="utf-8")
         dense.save(tmp / DENSE)
+        (tmp / CENTROIDS).write_text(
+            json.dumps({k: v.tolist() for k, v in centroids.items()}), encoding="utf-8"
+        )
         lexical.save(tmp / LEXICAL)
         manifest.save(tmp)  # written last: a folder without it is never a valid index
     report.seconds["save"] = time.perf_counter() - t0

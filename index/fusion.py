@@ -22,6 +22,7 @@ class FusionSettings:
     method: str = "minmax"
     bm25_weight: float = 0.3
     rrf_k: int = 60
+    language_gate: bool = True
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from casesearch.atomic import atomic_write_text
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.atomic import recover_dir
-from index.build import CASES, CHUNKS, DENSE, LEXICAL, index_dir
+from index.build import CASES, CENTROIDS, CHUNKS, DENSE, LEXICAL, index_dir
 from index.dense import DenseIndex, use_single_thread
 from index.embedder import Embedder, load_embedder
 from index.fusion import FusionSettings, fuse
@@ -109,6 +109,7 @@ class SearchSettings:
     fusion: FusionSettings = field(default_factory=FusionSettings)
     candidates: int = 100
     case_aggregation: str = "max"
+    language_centering: bool = True
 
 
 class Searcher:
@@ -123,6 +124,7 @@ class Searcher:
         lexical: LexicalIndex,
         chunks: list[dict[str, object]],
         cases: list[dict[str, object]],
+        centroids: dict[str, np.ndarray],
         settings: SearchSettings | None = None,
     ) -> None:
         self.folder = folder
@@ -137,6 +139,16 @@ class Searcher:
         self.chunk_lang = np.asarray([str(c["lang"]) for c in chunks], dtype=object)
         self.languages = sorted({str(c["lang"]) for c in cases} | set(self.chunk_lang.tolist()))
         self.collections = sorted({str(c["collection"]) for c in cases})
+        self.centroid_langs = sorted(centroids)
+        self.centroid_matrix = (
+            np.stack([centroids[lang] for lang in self.centroid_langs]).astype(np.float32)
+            if centroids
+            else np.zeros((0, embedder.dim), dtype=np.float32)
+        )
+        lang_pos = {lang: i for i, lang in enumerate(self.centroid_langs)}
+        self.chunk_centroid = np.asarray(
+            [lang_pos.get(str(lang), -1) for lang in self.chunk_lang], dtype=np.int64
+        )
 
     @classmethod
     def load(
@@ -164,7 +176,17 @@ class Searcher:
         lexical = LexicalIndex.load(folder / LEXICAL)
         chunks = json.loads((folder / CHUNKS).read_text(encoding="utf-8"))
         cases = json.loads((folder / CASES).read_text(encoding="utf-8"))
-        return cls(folder, manifest, embedder, dense, lexical, chunks, cases, settings)
+        raw = json.loads((folder / CENTROIDS).read_text(encoding="utf-8"))
+        centroids = {k: np.asarray(v, dtype=np.float32) for k, v in raw.items()}
+        return cls(folder, manifest, embedder, dense, lexical, chunks, cases, centroids, settings)
+
+    def _centroid_offsets(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """``q·μ_lang`` for each chunk row: add it to a centred score to get the cosine."""
+        if len(self.centroid_matrix) == 0 or len(rows) == 0:
+            return np.zeros(len(rows), dtype=np.float32)
+        per_lang = self.centroid_matrix @ qvec
+        idx = self.chunk_centroid[rows]
+        return np.where(idx >= 0, per_lang[np.maximum(idx, 0)], 0.0).astype(np.float32)
 
     # ------------------------------------------------------------------ helpers
     def case(self, case_id: str) -> dict[str, object] | None:
@@ -289,10 +311,16 @@ class Searcher:
 
         t0 = time.perf_counter()
         if mode == "dense":
-            fused, cand = dense_scores, rows
-            sims = dense_scores
+            cand = rows
+            sims = dense_scores + self._centroid_offsets(rows, qvec)
+            fused = dense_scores if settings.language_centering else sims
         else:
-            gate_all = np.asarray([probs.get(lang, 0.0) for lang in self.languages])
+            gate_all = np.asarray(
+                [
+                    probs.get(lang, 0.0) if settings.fusion.language_gate else 1.0
+                    for lang in self.languages
+                ]
+            )
             lang_index = {lang: i for i, lang in enumerate(self.languages)}
             positive = np.flatnonzero(bm25_all > 0)
             if mode == "bm25":
@@ -312,11 +340,13 @@ class Searcher:
                 if len(extra):
                     extra_scores = self.dense.reconstruct(extra) @ qvec
                     known.update(zip(extra.tolist(), extra_scores.tolist(), strict=True))
-                sims = np.asarray([known[r] for r in cand.tolist()], dtype=np.float32)
+                centred = np.asarray([known[r] for r in cand.tolist()], dtype=np.float32)
+                sims = centred + self._centroid_offsets(cand, qvec)
                 same_lang = np.asarray(
                     [gate_all[lang_index[str(self.chunk_lang[r])]] for r in cand]
                 )
-                fused = fuse(sims, bm25_all[cand], same_lang, settings.fusion)
+                dense_part = centred if settings.language_centering else sims
+                fused = fuse(dense_part, bm25_all[cand], same_lang, settings.fusion)
         groups = group_by_case(cand, fused, self.chunk_case, k, settings.case_aggregation)
         timings["fuse_group"] = (time.perf_counter() - t0) * 1000
 

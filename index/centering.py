@@ -1,0 +1,46 @@
+"""Language-centred similarity: remove the model's preference for same-language text.
+
+multilingual-e5-small scores a Danish question higher against *any* Danish passage than
+against English ones, so an English case that answers a Danish question loses to loosely
+related Danish cases. Subtracting, per language, the query's similarity to that language's
+centroid (the mean passage vector) removes this offset:
+
+    score(q, d) = q·d − q·μ_lang(d) = q·(d − μ_lang(d))
+
+Because the correction is linear, the centred vectors ``d − μ`` are what FAISS stores, and one
+ordinary inner-product search ranks all languages fairly. On the labelled questions this raised
+cross-language nDCG@10 from 0.47 to 0.68 with dense search alone (see README).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Pseudo-count pulling the centroid of a rare language towards the global mean, so that a
+#: language with a handful of chunks is not centred on those very chunks.
+SHRINKAGE = 10.0
+
+
+def language_centroids(vectors: np.ndarray, langs: list[str]) -> dict[str, np.ndarray]:
+    """Mean vector per language, shrunk towards the global mean for rare languages."""
+    if len(vectors) == 0:
+        return {}
+    global_mean = vectors.mean(axis=0)
+    lang_arr = np.asarray(langs, dtype=object)
+    out = {}
+    for lang in sorted(set(langs)):
+        rows = vectors[lang_arr == lang]
+        total = rows.sum(axis=0) + SHRINKAGE * global_mean
+        out[lang] = (total / (len(rows) + SHRINKAGE)).astype(np.float32)
+    return out
+
+
+def centre(vectors: np.ndarray, langs: list[str], centroids: dict[str, np.ndarray]) -> np.ndarray:
+    """``vectors`` minus the centroid of each row's language."""
+    if len(vectors) == 0:
+        return vectors
+    lang_arr = np.asarray(langs, dtype=object)
+    out = vectors.copy()
+    for lang, mu in centroids.items():
+        out[lang_arr == lang] -= mu
+    return out
