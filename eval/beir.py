@@ -138,12 +138,27 @@ def query_language_from_name(folder: Path) -> str | None:
     return match.group(1) if match else None
 
 
+def main_languages(case_languages: list[str], min_share: float = 0.05) -> list[str]:
+    """Languages holding at least ``min_share`` of the cases (``unknown`` never counts).
+
+    Detection mislabels the odd Danish paragraph as Norwegian or German; such strays must not
+    become candidate languages for questions, or short Danish questions get read as Norwegian.
+    """
+    counts: dict[str, int] = {}
+    for lang in case_languages:
+        if lang != UNKNOWN:
+            counts[lang] = counts.get(lang, 0) + 1
+    total = sum(counts.values())
+    return sorted(lang for lang, n in counts.items() if total and n / total >= min_share)
+
+
 def load_beir_questions(folder: Path, corpus_languages: list[str]) -> QuestionSet:
     """A BEIR folder's questions with their language filled in.
 
     The language comes from the folder name when it names a pair (``xquad-da-en``: Danish
     questions); otherwise (``xquad-mixed``) from the same seeded langdetect reading of the
-    question the searcher uses to gate BM25, taking the most likely corpus language.
+    question the searcher uses to gate BM25, taking the most likely of ``corpus_languages``
+    (pass :func:`main_languages` of the cases).
     """
     qset = load_questions(folder)
     named = query_language_from_name(folder)

@@ -111,7 +111,7 @@ def _fmt_p(value: object) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation the arguments ask for; exit code 0 on success, 2 on bad input."""
-    from eval.beir import load_beir_questions, prepare_beir_index
+    from eval.beir import load_beir_questions, main_languages, prepare_beir_index
     from eval.default_index import ensure_index
     from eval.report import write_report
     from eval.runner import run_evaluation
@@ -163,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             return 2
         if index_data != data_dir:
-            questions = load_beir_questions(Path(questions), searcher.languages)
+            languages = main_languages([str(c["lang"]) for c in searcher.cases])
+            questions = load_beir_questions(Path(questions), languages)
         report = run_evaluation(searcher, questions, modes, split, depth=args.depth)
         out_dir = None
         if out_root is not None:

@@ -340,7 +340,7 @@ def chunk_size_study(
 
 def run_tuning(args: argparse.Namespace, data_dir: Path, embedder, questions_dir: Path) -> int:
     """The ``--tune`` command: grid, held-out check, shared sets, optional chunk sizes."""
-    from eval.beir import load_beir_questions, prepare_beir_index
+    from eval.beir import load_beir_questions, main_languages, prepare_beir_index
     from eval.default_index import ensure_index
     from eval.report import reports_root
 
@@ -350,7 +350,8 @@ def run_tuning(args: argparse.Namespace, data_dir: Path, embedder, questions_dir
     shared = []
     for folder in _shared_folders(args):
         other = Searcher.load(prepare_beir_index(folder, data_dir, embedder), embedder)
-        shared.append((folder.name, other, load_beir_questions(folder, other.languages)))
+        languages = main_languages([str(c["lang"]) for c in other.cases])
+        shared.append((folder.name, other, load_beir_questions(folder, languages)))
     result = tune(searcher, questions, depth=args.depth, shared=shared)
     if args.chunk_words:
         sizes = [int(s) for s in str(args.chunk_words).split(",") if s.strip()]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import beir_cases, load_beir_questions, prepare_beir_index, query_language_from_name
+from eval.beir import (
+    beir_cases,
+    load_beir_questions,
+    main_languages,
+    prepare_beir_index,
+    query_language_from_name,
+)
 from eval.runner import run_evaluation
 
 SHARED_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eval"
@@ -65,6 +71,11 @@ def test_query_language_from_folder_name() -> None:
     assert query_language_from_name(Path("xquad-da-en")) == "da"
     assert query_language_from_name(Path("ntrex-title-da-en")) == "da"
     assert query_language_from_name(Path("xquad-mixed")) is None
+
+
+def test_stray_detected_languages_are_not_question_languages() -> None:
+    langs = ["da"] * 238 + ["en"] * 240 + ["no", "de", "unknown"]
+    assert main_languages(langs) == ["da", "en"]
 
 
 @pytest.mark.slow
