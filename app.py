@@ -103,16 +103,16 @@ def _ready(holder: IndexHolder) -> bool:
 
 
 def main() -> None:
-    st.set_page_config(page_title="casesearch", page_icon="🔎", layout="wide")
+    st.set_page_config(page_title="casesearch", page_icon=":material/search:", layout="wide")
     common.inject_css()
     holder = common.holder()
     if not _ready(holder):
         st.stop()
     pages = {
-        "search": st.Page("app/search.py", title="Search", icon="🔎", default=True),
-        "judgments": st.Page("app/judgments.py", title="Judgments", icon="👍"),
-        "evaluation": st.Page("app/evaluation.py", title="Evaluation", icon="📊"),
-        "corpus": st.Page("app/corpus.py", title="Corpus", icon="📚"),
+        "search": st.Page("app/search.py", title="Search", icon=":material/search:", default=True),
+        "judgments": st.Page("app/judgments.py", title="Judgments", icon=":material/thumb_up:"),
+        "evaluation": st.Page("app/evaluation.py", title="Evaluation", icon=":material/bar_chart:"),
+        "corpus": st.Page("app/corpus.py", title="Corpus", icon=":material/library_books:"),
     }
     common.PAGES.clear()
     common.PAGES.update(pages)

@@ -8,6 +8,7 @@ the command line) so that every session searches the newest index with the same 
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -28,6 +29,11 @@ UPLOADS_DIRNAME = "uploads"
 
 #: Extensions the ingest stage reads; the uploader offers exactly these.
 UPLOAD_TYPES = ("txt", "md", "html", "htm", "pdf", "docx", "jsonl", "csv")
+
+#: Threads for one query's model call. One thread answers a single short question in tens of
+#: milliseconds; more threads make it seconds slower on a busy 2-core machine (the threads
+#: wait for each other), and concurrent visitors run in parallel anyway.
+QUERY_THREADS = 1
 
 #: ``progress(phase, done, total)``: what a long operation is doing, for a progress bar.
 Progress = Callable[[str, int, int], None]
@@ -133,6 +139,7 @@ class IndexHolder:
         with self._lock:
             if self._embedder is None:
                 self._embedder = load_embedder(self.model, self.data_dir)
+                _set_threads(QUERY_THREADS)
             return self._embedder
 
     def _manifest_stamp(self) -> tuple[int, str] | None:
@@ -168,7 +175,11 @@ class IndexHolder:
     def search(
         self, query: str, k: int, mode: str, filters: SearchFilters
     ) -> tuple[SearchResponse, float]:
-        """Search (answers to repeated questions come from memory), with elapsed seconds.
+        """Search without marking best sentences (see :meth:`highlight`), with elapsed seconds.
+
+        Marking sentences embeds every sentence shown and takes longer than the search
+        itself, so the page shows results first and marks them after. Answers to repeated
+        questions come from memory, marked if they were marked before.
 
         Raises:
             QueryError: for a question that cannot be searched (empty, unknown mode).
@@ -189,13 +200,29 @@ class IndexHolder:
                 self._cache.move_to_end(key)
                 return hit, 0.0
         started = time.perf_counter()
-        response = searcher.search(query, k, mode=mode, filters=filters, highlight=True)
+        response = searcher.search(query, k, mode=mode, filters=filters, highlight=False)
         elapsed = time.perf_counter() - started
         with self._lock:
             self._cache[key] = response
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return response, elapsed
+
+    def highlight(self, response: SearchResponse) -> float:
+        """Mark the best sentence of every result in place; returns the seconds it took."""
+        from index.highlight import best_sentences
+
+        todo = [r for r in response.results if r.highlight is None]
+        if not todo or getattr(response, "_marked", False):
+            return 0.0
+        started = time.perf_counter()
+        embedder = self.embedder()
+        qvec = embedder.encode_queries([response.query])[0]
+        spans = best_sentences(embedder, qvec, [r.excerpt for r in todo])
+        for result, span in zip(todo, spans, strict=True):
+            result.highlight = span
+        response._marked = True  # type: ignore[attr-defined]
+        return time.perf_counter() - started
 
     # ----------------------------------------------------------------- updating
     def update(self, progress: Progress | None = None) -> UpdateResult:
@@ -261,6 +288,16 @@ class IndexHolder:
             tmp.replace(target)
             saved.append(target.name)
         return saved, self.update(progress)
+
+
+#: Threads while embedding many passages for the index, where they do pay off.
+BUILD_THREADS = max(1, min(os.cpu_count() or 1, 4))
+
+
+def _set_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
 
 
 def model_setting() -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import streamlit as st
@@ -150,11 +149,9 @@ def _header_html(result: SearchResult, top_score: float) -> str:
         f'<span class="cs-match cs-m{dots}" title="How closely the best passage matches your '
         f'question"><span class="cs-dots">{dot_text}</span> {label}</span>'
     )
-    where.append(f"<span>{literal(short(result.collection, 60))}</span>")
+    where.append(f'<span title="Collection">{literal(short(result.collection, 60))}</span>')
     if result.section:
         where.append(f"<span>· section “{literal(short(result.section, 60))}”</span>")
-    if result.matched_chunks > 1:
-        where.append(f"<span>· {result.matched_chunks} matching passages</span>")
     return (
         f'<div class="cs-head"><span class="cs-rank">{result.rank}.</span>'
         f'<span class="cs-title">{literal(result.title)}</span></div>'
@@ -190,34 +187,38 @@ def _excerpt_html(result: SearchResult) -> str:
     return f'<div class="cs-excerpt">{lead}{body}{tail}</div>'
 
 
-def _context(searcher: Searcher, result: SearchResult) -> None:
-    """More of the case around the matching passage, with its section and source."""
+def _context_html(text: str, result: SearchResult) -> str:
+    """More of the case around the passage: the passage tinted, its best sentence marked."""
+    lo, hi = context_window(text, result.chunk_start, result.chunk_end)
+    start, end = result.chunk_start - lo, result.chunk_end - lo
+    spans = [(start, end, "cs-chunk")]
+    if result.highlight:
+        hs, he = result.highlight
+        # Marks cannot nest: split the passage around the sentence.
+        spans = [
+            (start, start + hs, "cs-chunk"),
+            (start + hs, start + he, "cs-hl"),
+            (start + he, end, "cs-chunk"),
+        ]
+    lead = "… " if lo > 0 else ""
+    tail = " …" if hi < len(text) else ""
+    return f'<div class="cs-context">{lead}{marked_html(text[lo:hi], spans)}{tail}</div>'
+
+
+def _context(searcher: Searcher, result: SearchResult) -> tuple[object, str] | None:
+    """Section, surrounding text and source of a result; returns the text's slot and text."""
     case = searcher.case(result.case_id)
     if case is None:
         st.caption("This case is no longer in the index.")
-        return
+        return None
     text = str(case["text"])
-    lo, hi = context_window(text, result.chunk_start, result.chunk_end)
-    spans = [(result.chunk_start - lo, result.chunk_end - lo, "cs-chunk")]
-    if result.highlight:
-        hs, he = result.highlight
-        # Nesting marks is not possible with flat spans: split the passage around the sentence.
-        spans = [
-            (result.chunk_start - lo, result.chunk_start - lo + hs, "cs-chunk"),
-            (result.chunk_start - lo + hs, result.chunk_start - lo + he, "cs-hl"),
-            (result.chunk_start - lo + he, result.chunk_end - lo, "cs-chunk"),
-        ]
     if result.section:
         st.markdown(
             f'<div class="cs-muted">Section: <b>{literal(result.section)}</b></div>',
             unsafe_allow_html=True,
         )
-    lead = "… " if lo > 0 else ""
-    tail = " …" if hi < len(text) else ""
-    st.markdown(
-        f'<div class="cs-context">{lead}{marked_html(text[lo:hi], spans)}{tail}</div>',
-        unsafe_allow_html=True,
-    )
+    slot = st.empty()
+    slot.markdown(_context_html(text, result), unsafe_allow_html=True)
     url = safe_url(result.url)
     source = _source_label(result.source)
     parts = [f"Source file: <code>{literal(source)}</code>"]
@@ -227,6 +228,7 @@ def _context(searcher: Searcher, result: SearchResult) -> None:
     if st.button("Open the whole case", key=f"open|{result.case_id}|{result.rank}"):
         st.session_state["corpus_case"] = result.case_id
         common.go_to("corpus")
+    return slot, text
 
 
 def _save_judgment(query: str, result: SearchResult, mode: str, qlang: str) -> None:
@@ -361,7 +363,7 @@ def page() -> None:
     qlang = max(response.query_languages, key=response.query_languages.get, default="")  # type: ignore[arg-type]
     note = _language_note(response)
     if note:
-        st.info(note, icon="🌐")
+        st.info(note, icon=":material/translate:")
     for notice in response.notices:
         if not notice.startswith("Your question looks"):
             st.warning(notice)
@@ -375,23 +377,36 @@ def page() -> None:
         return
 
     timing = f" in {seconds:.2f} s" if seconds else ""
-    st.caption(
-        f"{len(response.results)} cases{timing}, best match first. The highlighted sentence is "
-        "the one closest to your question."
+    st.markdown(
+        f'<div class="cs-muted cs-summary">{len(response.results)} cases for '
+        f'“<span class="cs-query">{literal(response.query)}</span>”{timing}, best match '
+        "first. The highlighted sentence is the one closest to your question.</div>",
+        unsafe_allow_html=True,
     )
     earlier = JudgmentStore(common.data_dir()).grades_for(str(query))
     top = max((r.score for r in response.results), default=0.0)
+    slots = []
     for result in response.results:
         with st.container(border=True):
             st.markdown(_header_html(result, top), unsafe_allow_html=True)
-            st.markdown(_excerpt_html(result), unsafe_allow_html=True)
+            excerpt = st.empty()
+            excerpt.markdown(_excerpt_html(result), unsafe_allow_html=True)
             more, judge = st.columns([1, 1], vertical_alignment="top")
             with more, st.expander("Show more of this case"):
-                _context(searcher, result)
+                context = _context(searcher, result)
             with judge:
                 _judge(str(query), result, mode, qlang, earlier.get(result.case_id))
-
-
-def similarity_text(value: float) -> str:
-    """Similarity for tooltips and tables ('—' when the mode has none)."""
-    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
+        slots.append((result, excerpt, context))
+    # Results are on screen; now mark their best sentences (the slower part).
+    try:
+        holder.highlight(response)
+    except Exception:
+        common.log.exception("marking best sentences failed")
+        return
+    for result, excerpt, context in slots:
+        if result.highlight is None:
+            continue
+        excerpt.markdown(_excerpt_html(result), unsafe_allow_html=True)
+        if context is not None:
+            slot, text = context
+            slot.markdown(_context_html(text, result), unsafe_allow_html=True)  # type: ignore[attr-defined]

@@ -1,0 +1,264 @@
+"""The web app end to end in a real browser: first start, search in both languages, upload.
+
+The app is started with ``streamlit run`` on a fresh data directory, so it builds the index of
+the default corpus itself, and driven with Debian's chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT = REPO / "test-output"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+QUESTION_BOX = "input[aria-label='Your question']"
+QUESTION_EN = "how to involve unemployed residents in waste work"
+QUESTION_DA = "hvordan inddrager man unge i byudvikling?"
+UPLOAD_TEXT = """Kolonihave-samskabelse i Nordby
+
+I Nordby har kommunen og kolonihaveforeningen Solsikken siden 2023 drevet en fælles \
+samskabelse om de tomme haver. Ledige borgere, skoleklasser og beboere fra det almene \
+boligområde passer hver sin have, og foreningen låner redskaber ud fra et fælles skur.
+
+Erfaringer: Det vigtigste var en fast kontaktperson i kommunen og et årligt høstmarked, hvor \
+alle haver blev vist frem. Ventelisten til kolonihaverne er blevet kortere, og flere nye \
+grupper er kommet med i foreningens bestyrelse.
+"""
+# Table exports keep raw markup: it must show as text, never run.
+HOSTILE_ROW = {
+    "title": "Nordby garden diary <script>window.__pwned = 1</script>",
+    "text": 'Allotment gardeners in Nordby <img src=x onerror="window.__pwned = 2"> kept a '
+    "diary about compost and shared tools. [click](javascript:window.__pwned=3) **bold**",
+}
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class AppServer:
+    """``streamlit run app.py`` as a child process on a free port."""
+
+    def __init__(self, data_dir: Path, log_path: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> float:
+        """Start and wait until the server answers; returns the seconds that took."""
+        env = {
+            **os.environ,
+            "CASESEARCH_DATA_DIR": str(self.data_dir),
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+        started = time.perf_counter()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("streamlit")),
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early; see {self.log_path}")
+            health = f"{self.url}/_stcore/health"
+            with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as resp:
+                if resp.status == 200:
+                    return time.perf_counter() - started
+            time.sleep(0.3)
+        raise TimeoutError(f"streamlit did not answer within {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def browser_page(viewport: tuple[int, int] = (1400, 1600)) -> Iterator[object]:
+    """A Playwright page in Debian's headless chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_ready(page, timeout_s: float = 300) -> None:
+    """Wait until the question box is on the page (after a first build, if any)."""
+    page.locator(QUESTION_BOX).wait_for(state="visible", timeout=timeout_s * 1000)
+
+
+def ask(page, question: str, timeout_s: float = 60) -> float:
+    """Type a question, press Enter, wait for its results; returns seconds until they show."""
+    box = page.locator(QUESTION_BOX)
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function(
+        """q => {
+            const shown = [...document.querySelectorAll('.cs-query')].map(e => e.textContent);
+            const stale = document.querySelector('[data-stale="true"]');
+            return shown.includes(q) && document.querySelectorAll('.cs-title').length > 0
+                && !stale;
+        }""",
+        arg=" ".join(question.split()),
+        timeout=timeout_s * 1000,
+    )
+    return time.perf_counter() - started
+
+
+def wait_complete(page, timeout_s: float = 60) -> None:
+    """Wait until the app's script run is over (results marked, all widgets drawn)."""
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning';
+        }""",
+        timeout=timeout_s * 1000,
+    )
+
+
+def results(page) -> list[dict[str, str]]:
+    """Title and language badge of every result card on the page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.cs-head')].map(h => ({
+            title: h.querySelector('.cs-title').textContent,
+            lang: (h.nextElementSibling.querySelector('.cs-badge') || {}).textContent || '',
+        }))"""
+    )
+
+
+def fresh_data_dir(model_data_dir: Path, target: Path) -> Path:
+    """An empty data directory holding only the converted model (saves its conversion)."""
+    target.mkdir(parents=True, exist_ok=True)
+    models = model_data_dir / "models"
+    if models.is_dir():
+        shutil.copytree(models, target / "models", dirs_exist_ok=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def server(embedder, model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium, or `make browser`)")
+    data_dir = fresh_data_dir(model_dir, tmp_path_factory.mktemp("app-fresh"))
+    assert not (data_dir / "index").exists()
+    app = AppServer(data_dir, OUTPUT / "e2e-server.log")
+    try:
+        app.start()
+        yield app
+    finally:
+        app.stop()
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_browser_first_start_search_and_upload(server: AppServer, tmp_path: Path) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    with browser_page() as page:
+        page.goto(server.url)
+        wait_ready(page)
+        assert (server.data_dir / "index" / "manifest.json").exists()
+
+        ask(page, QUESTION_EN)
+        found = results(page)
+        assert any("URBAN PLANEN" in r["title"] for r in found[:3]), found
+        assert page.get_by_text("Your question looks English").is_visible()
+        page.locator("mark.cs-hl").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(OUTPUT / "app-search-en.png"), full_page=True)
+
+        ask(page, QUESTION_DA)
+        found = results(page)
+        assert any(r["lang"] == "Danish" for r in found[:3]), found
+        page.screenshot(path=str(OUTPUT / "app-search-da.png"), full_page=True)
+
+        # Upload a new case, a hostile table export and a broken PDF.
+        (tmp_path / "kolonihave-nordby.txt").write_text(UPLOAD_TEXT, encoding="utf-8")
+        (tmp_path / "garden-diary.jsonl").write_text(
+            json.dumps(HOSTILE_ROW) + "\n", encoding="utf-8"
+        )
+        (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+        page.goto(f"{server.url}/corpus")
+        page.get_by_role("tab", name="Add case files").click()
+        page.locator("input[type=file]").set_input_files(
+            [
+                str(tmp_path / "kolonihave-nordby.txt"),
+                str(tmp_path / "garden-diary.jsonl"),
+                str(tmp_path / "broken.pdf"),
+            ]
+        )
+        page.get_by_role("button", name="Add to the search index").click()
+        page.get_by_text("They can be found on the Search page now").wait_for(timeout=180_000)
+        page.get_by_text("broken.pdf was not added").wait_for(timeout=10_000)
+        page.screenshot(path=str(OUTPUT / "app-upload.png"), full_page=True)
+        assert (server.data_dir / "uploads" / "kolonihave-nordby.txt").exists()
+
+        page.goto(server.url)
+        wait_ready(page)
+        ask(page, "kolonihave samskabelse i Nordby")
+        found = results(page)
+        assert any("Kolonihave-samskabelse i Nordby" in r["title"] for r in found[:3]), found
+
+        ask(page, "allotment garden diary compost Nordby")
+        titles = [r["title"] for r in results(page)]
+        assert any("<script>" in t for t in titles), titles  # shown as text
+        assert page.evaluate("() => window.__pwned") is None
+        assert page.locator(".cs-excerpt script, .cs-excerpt img, .cs-title script").count() == 0
+        page.screenshot(path=str(OUTPUT / "app-search-upload.png"), full_page=True)
