@@ -19,7 +19,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,27 +42,34 @@ def settings_grid(
     rrf_ks: Sequence[int] = (10, 30, 60, 100),
     aggregations: Sequence[str] = ("max", "max_plus"),
     candidates: Sequence[int] = (100, 300),
+    centering: Sequence[bool] = (True, False),
 ) -> list[SearchSettings]:
     """Every combination of the given values (min-max fusion by weight, RRF by k).
 
     The searcher draws ``max(candidates, 10 * depth)`` chunks per retriever, so at the default
-    depth of 20 only pools above 200 differ from the default of 100.
+    depth of 20 only pools above 200 differ from the default of 100. ``centering`` switches
+    language-centred dense scores, where the searcher has them.
     """
     fusions = [FusionSettings("minmax", w, 60) for w in weights]
     fusions += [FusionSettings("rrf", 0.3, k) for k in rrf_ks]
-    return [
+    grid = [
         SearchSettings(fusion=f, candidates=c, case_aggregation=a)
         for f in fusions
         for a in aggregations
         for c in candidates
     ]
+    if "language_centering" not in {f.name for f in fields(SearchSettings)}:
+        return grid
+    return [replace(s, language_centering=flag) for flag in centering for s in grid]
 
 
 def describe(settings: SearchSettings) -> str:
     """Short label such as ``minmax w=0.3 max c=100``."""
     f = settings.fusion
     knob = f"w={f.bm25_weight:g}" if f.method == "minmax" else f"k={f.rrf_k}"
-    return f"{f.method} {knob} {settings.case_aggregation} c={settings.candidates}"
+    label = f"{f.method} {knob} {settings.case_aggregation} c={settings.candidates}"
+    centred = getattr(settings, "language_centering", None)
+    return label if centred is None else f"{label} {'centred' if centred else 'raw'}"
 
 
 @dataclass(frozen=True)
