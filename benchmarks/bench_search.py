@@ -1,0 +1,467 @@
+"""Search and indexing benchmarks at 1k, 10k and 100k chunks.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_search.py [--sizes 1000,10000,100000]
+        [--out benchmarks/results/search.json] [--work-dir /tmp/casesearch-bench]
+
+What it measures (see BENCHMARKS.md for the results and how the corpora are made):
+
+* query latency of ``Searcher.search`` through the Python API (question embedding included,
+  k=10, hybrid, highlight on and off), p50/p95 and the share of each stage, all corpus sizes
+  and both highlight settings interleaved question by question;
+* indexing throughput with real embedding on 500 real chunks of 150-200 words, and peak memory;
+* the time to add one document to the largest index (``build_index`` again with one more case);
+* recall@100 of the HNSW index against exact search on the largest corpus;
+* optionally (``--participedia``) ingest + index of the Participedia file end to end.
+
+Each phase runs in its own child process so that its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import synth
+from benchmarks.common import (
+    current_rss_mb,
+    load_questions,
+    log,
+    machine,
+    report_result,
+    run_worker,
+    summary,
+)
+
+DEFAULT_WORK = Path("/tmp/casesearch-bench")
+STAGES = ("embed", "faiss", "bm25", "fuse_group", "highlight")
+
+
+# --------------------------------------------------------------------------- helpers
+def _model_data(work: Path) -> Path:
+    return work / "model-data"
+
+
+def _corpus_dir(work: Path, size: int) -> Path:
+    return work / f"corpus-{size}"
+
+
+def _embedder(work: Path, backend: str | None):
+    from index.embedder import load_embedder
+
+    if backend:
+        return load_embedder(None, _model_data(work), backend=backend)  # type: ignore[call-arg]
+    return load_embedder(None, _model_data(work))
+
+
+def _backend_name(embedder) -> str:
+    return str(getattr(embedder.info, "backend", "torch"))
+
+
+def _synth_corpus(work: Path, size: int, model_id: str):
+    base = synth.base_cases(synth.load_participedia())
+    corpus = synth.make_corpus(base, size, synth.vocabulary(base))
+    base_vecs, real = synth.base_vectors(base, model_id, work / "cache")
+    vectors = synth.derived_vectors(corpus, base_vecs)
+    return base, corpus, vectors, real
+
+
+def _dir_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+# --------------------------------------------------------------------------- workers
+def worker_base(params: dict) -> dict:
+    """Embed (more of) the base chunks for real, within a time budget."""
+    work = Path(params["work"])
+    base = synth.base_cases(synth.load_participedia())
+    embedder = _embedder(work, params.get("backend"))
+    started = time.perf_counter()
+    cached = synth.embed_base(base, embedder, work / "cache", float(params["budget"]))
+    return {
+        "base_cases": len(base),
+        "base_chunks": sum(len(c.chunks) for c in base),
+        "embedded_base_chunks": cached,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def worker_build(params: dict) -> dict:
+    """Build the index of a synthetic corpus through ``build_index`` (vectors pre-seeded)."""
+    from index.build import build_index, index_dir
+
+    work, size = Path(params["work"]), int(params["size"])
+    embedder = _embedder(work, params.get("backend"))
+    t0 = time.perf_counter()
+    _base, corpus, vectors, real = _synth_corpus(work, size, embedder.model_id)
+    pre = synth.precomputed_for(corpus, vectors, embedder.model_id)
+    synth_s = time.perf_counter() - t0
+    data_dir = _corpus_dir(work, size)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    report = build_index(corpus.cases, data_dir, embedder, rebuild=True, precomputed=pre)
+    return {
+        "size": size,
+        "cases": report.cases,
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "real_base_vectors": real,
+        "languages": report.languages,
+        "synth_seconds": round(synth_s, 1),
+        "build_seconds": {k: round(v, 2) for k, v in report.seconds.items()},
+        "index_mb": _dir_mb(index_dir(data_dir)),
+    }
+
+
+def worker_search(params: dict) -> dict:
+    """Latency of ``Searcher.search`` at every size, highlight on and off, interleaved."""
+    from index.searcher import Searcher
+
+    work, sizes = Path(params["work"]), [int(s) for s in params["sizes"]]
+    embedder = _embedder(work, params.get("backend"))
+    questions, source = load_questions(int(params["questions"]))
+    searchers = {}
+    loaded_mb = {}
+    for size in sizes:
+        before = current_rss_mb()
+        searchers[size] = Searcher.load(_corpus_dir(work, size), embedder)
+        loaded_mb[size] = round(current_rss_mb() - before, 1)
+    combos = [(size, hl) for size in sizes for hl in (False, True)]
+    for q in questions[:3]:  # warm-up: first calls allocate
+        for size, hl in combos:
+            searchers[size].search(q, 10, highlight=hl)
+    totals: dict[str, list[float]] = {f"{s}/{h}": [] for s, h in combos}
+    stages: dict[str, dict[str, list[float]]] = {key: {} for key in totals}
+    for qi, q in enumerate(questions):
+        shift = qi % len(combos)
+        for size, hl in combos[shift:] + combos[:shift]:
+            t0 = time.perf_counter()
+            response = searchers[size].search(q, 10, mode="hybrid", highlight=hl)
+            elapsed = (time.perf_counter() - t0) * 1000
+            key = f"{size}/{hl}"
+            totals[key].append(elapsed)
+            for stage, ms in response.timings_ms.items():
+                stages[key].setdefault(stage, []).append(ms)
+    out: dict[str, object] = {}
+    for size, hl in combos:
+        key = f"{size}/{hl}"
+        mean_total = sum(totals[key]) / len(totals[key])
+        share = {
+            stage: round(100 * sum(stages[key].get(stage, [])) / len(totals[key]) / mean_total, 1)
+            for stage in STAGES
+            if stage in stages[key]
+        }
+        share["other"] = round(100 - sum(share.values()), 1)
+        out[key] = {
+            "size": size,
+            "highlight": hl,
+            "total_ms": summary(totals[key]),
+            "stage_ms": {s: summary(v) for s, v in stages[key].items()},
+            "share_percent": share,
+        }
+    return {
+        "questions": len(questions),
+        "question_source": source,
+        "backend": _backend_name(embedder),
+        "loaded_index_mb": loaded_mb,
+        "results": out,
+    }
+
+
+def _chunks_of_words(base, low: int, high: int, count: int):
+    """``count`` real chunks of ``low``-``high`` words, each as a one-chunk case."""
+    from ingest.model import Case, Chunk
+
+    out = []
+    for b in synth.base_order(base):
+        case = base[b]
+        for chunk in case.chunks:
+            text = case.chunk_text(chunk)
+            if low <= len(text.split()) <= high:
+                cid = f"tp-{len(out)}"
+                out.append(
+                    Case(
+                        id=cid,
+                        title=case.title,
+                        text=text,
+                        lang=case.lang,
+                        source=case.source,
+                        collection="throughput",
+                        chunks=[Chunk(f"{cid}-0", 0, len(text), None, chunk.lang)],
+                    )
+                )
+                if len(out) >= count:
+                    return out
+    return out
+
+
+def worker_throughput(params: dict) -> dict:
+    """Index 500 real chunks of 150-200 words with real embedding; chunks per second."""
+    from index.build import build_index
+
+    work = Path(params["work"])
+    embedder = _embedder(work, params.get("backend"))
+    base = synth.base_cases(synth.load_participedia())
+    cases = _chunks_of_words(base, 150, 200, int(params["chunks"]))
+    words = sum(len(c.text.split()) for c in cases)
+    data_dir = work / "throughput"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    report = build_index(cases, data_dir, embedder, rebuild=True)
+    total = report.seconds["total"]
+    return {
+        "backend": _backend_name(embedder),
+        "chunks": report.chunks,
+        "mean_words": round(words / len(cases), 1),
+        "seconds": {k: round(v, 2) for k, v in report.seconds.items()},
+        "chunks_per_second": round(report.chunks / total, 2),
+        "embed_chunks_per_second": round(report.chunks / report.seconds["embed"], 2),
+    }
+
+
+def worker_add_one(params: dict) -> dict:
+    """Add one new document to the largest index, ``repeats`` times (each a new document)."""
+    import numpy as np
+
+    from index.build import build_index
+
+    work, size = Path(params["work"]), int(params["size"])
+    embedder = _embedder(work, params.get("backend"))
+    base, corpus, _vectors, _real = _synth_corpus(work, size, embedder.model_id)
+    vocab = synth.vocabulary(base)
+    data_dir = _corpus_dir(work, size)
+    runs = []
+    for r in range(int(params["repeats"])):
+        new = synth.variant_case(base[r], 1000 + r, vocab)
+        new.title = f"New case {r}: {base[r].title}"
+        report = build_index([*corpus.cases, new], data_dir, embedder)
+        runs.append(
+            {
+                "chunks": report.chunks,
+                "embedded": report.embedded,
+                "reused": report.reused,
+                "removed": report.removed,
+                "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+            }
+        )
+        log(f"add-one {r}: {runs[-1]['seconds']}")
+    keys = runs[0]["seconds"].keys()
+    median = {k: round(float(np.median([x["seconds"][k] for x in runs])), 3) for k in keys}
+    return {"size": size, "runs": runs, "median_seconds": median}
+
+
+def worker_hnsw(params: dict) -> dict:
+    """Recall@100 of HNSW against exact search, and both latencies, on the largest corpus."""
+    import numpy as np
+
+    from index.dense import DenseIndex, use_single_thread
+
+    work, size = Path(params["work"]), int(params["size"])
+    embedder = _embedder(work, params.get("backend"))
+    _base, _corpus, vectors, _real = _synth_corpus(work, size, embedder.model_id)
+    questions, _source = load_questions(int(params["questions"]))
+    queries = embedder.encode_queries(questions)
+    flat = DenseIndex.build(vectors, "flat")
+    t0 = time.perf_counter()
+    hnsw = DenseIndex.build(vectors, "hnsw")
+    build_s = time.perf_counter() - t0
+    use_single_thread()
+    out: dict[str, object] = {"size": size, "hnsw_build_seconds": round(build_s, 1)}
+    flat_ms, flat_ids = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        ids, _ = flat.search(q, 100)
+        flat_ms.append((time.perf_counter() - t0) * 1000)
+        flat_ids.append(set(ids.tolist()))
+    out["flat_ms"] = summary(flat_ms)
+    for ef in (96, 200):
+        hnsw.index.hnsw.efSearch = ef
+        recalls, ms = [], []
+        for q, truth in zip(queries, flat_ids, strict=True):
+            t0 = time.perf_counter()
+            ids, _ = hnsw.search(q, 100)
+            ms.append((time.perf_counter() - t0) * 1000)
+            recalls.append(len(truth & set(ids.tolist())) / max(1, len(truth)))
+        out[f"hnsw_ef{ef}"] = {
+            "recall_at_100": round(float(np.mean(recalls)), 4),
+            "min_recall": round(float(np.min(recalls)), 4),
+            "ms": summary(ms),
+        }
+    return out
+
+
+def worker_participedia(params: dict) -> dict:
+    """Ingest and index the Participedia file end to end, as a user would."""
+    from index.build import build_index
+
+    work = Path(params["work"])
+    try:
+        from ingest.pipeline import ingest_paths
+        from ingest.store import load_store
+    except ImportError as exc:
+        return {"skipped": f"ingest pipeline not available: {exc}"}
+    data_dir = work / "participedia-e2e"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    t0 = time.perf_counter()
+    embedder = _embedder(work, params.get("backend"))
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ingest_paths([synth.PARTICIPEDIA], data_dir)
+    store = load_store(data_dir)
+    ingest_s = time.perf_counter() - t0
+    assert store is not None
+    report = build_index(store.cases, data_dir, embedder)
+    return {
+        "backend": _backend_name(embedder),
+        "cases": report.cases,
+        "chunks": report.chunks,
+        "model_load_seconds": round(load_s, 1),
+        "ingest_seconds": round(ingest_s, 1),
+        "index_seconds": {k: round(v, 1) for k, v in report.seconds.items()},
+        "total_seconds": round(ingest_s + report.seconds["total"], 1),
+    }
+
+
+WORKERS = {
+    "base": worker_base,
+    "build": worker_build,
+    "search": worker_search,
+    "throughput": worker_throughput,
+    "add_one": worker_add_one,
+    "hnsw": worker_hnsw,
+    "participedia": worker_participedia,
+}
+
+
+# --------------------------------------------------------------------------- report
+def markdown(results: dict) -> str:
+    """The tables BENCHMARKS.md quotes, from a results dict."""
+    lines = []
+    search = results.get("search", {}).get("results", {})
+    if search:
+        lines += [
+            "| chunks | highlight | p50 ms | p95 ms | embed | faiss | bm25 | fuse+group | "
+            "highlight | other |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in search.values():
+            share = row["share_percent"]
+            cells = [f"{share.get(s, 0.0):.0f}%" for s in (*STAGES, "other")]
+            lines.append(
+                f"| {row['size']:,} | {'on' if row['highlight'] else 'off'} | "
+                f"{row['total_ms']['p50']:.1f} | {row['total_ms']['p95']:.1f} | "
+                + " | ".join(cells)
+                + " |"
+            )
+        lines.append("")
+    for build in results.get("builds", []):
+        lines.append(f"build {build['size']:,}: {build['build_seconds']} ({build['index_mb']} MB)")
+    if "add_one" in results:
+        lines.append(f"add one document: median {results['add_one']['median_seconds']}")
+    if "throughput" in results:
+        lines.append(f"throughput: {results['throughput']}")
+    if "hnsw" in results:
+        lines.append(f"hnsw: {results['hnsw']}")
+    if "participedia" in results:
+        lines.append(f"participedia: {results['participedia']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "search.json"))
+    parser.add_argument("--work-dir", default=str(DEFAULT_WORK), help="indexes and caches")
+    parser.add_argument("--questions", type=int, default=60, help="questions to time")
+    parser.add_argument("--throughput-chunks", type=int, default=500)
+    parser.add_argument("--add-repeats", type=int, default=3)
+    parser.add_argument(
+        "--embed-budget",
+        type=float,
+        default=3600,
+        help="seconds to spend embedding base chunks not cached yet (0: use the cache as is)",
+    )
+    parser.add_argument("--backend", default=None, help="embedding backend (default: default)")
+    parser.add_argument("--skip", default="", help="phases to skip, comma-separated")
+    parser.add_argument("--participedia", action="store_true", help="also ingest+index it")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--params", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        report_result(WORKERS[args.worker](json.loads(args.params)))
+        return 0
+
+    try:
+        synth.load_participedia()
+    except synth.DataMissingError as exc:
+        print(str(exc))
+        return 0
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    skip = set(args.skip.split(","))
+    common = {"work": str(work), "backend": args.backend}
+    script = Path(__file__).resolve()
+    out_path = Path(args.out)
+    results: dict[str, object] = {}
+    if out_path.exists():  # phases skipped this time keep their previous figures
+        results = json.loads(out_path.read_text(encoding="utf-8"))
+    results["machine"] = machine()
+    results["command"] = "benchmarks/bench_search.py " + " ".join(sys.argv[1:])
+
+    def save() -> None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+    if "base" not in skip:
+        log("embedding base chunks (cached)")
+        results["base"] = run_worker(script, "base", {**common, "budget": args.embed_budget})
+        save()
+    if "throughput" not in skip:
+        log("indexing throughput")
+        results["throughput"] = run_worker(
+            script, "throughput", {**common, "chunks": args.throughput_chunks}
+        )
+        save()
+    if "build" not in skip:
+        results["builds"] = []
+        for size in sizes:
+            log(f"building {size}")
+            results["builds"].append(run_worker(script, "build", {**common, "size": size}))
+            save()
+    if "search" not in skip:
+        log("search latency")
+        results["search"] = run_worker(
+            script, "search", {**common, "sizes": sizes, "questions": args.questions}
+        )
+        save()
+    if "add_one" not in skip:
+        log("adding one document")
+        results["add_one"] = run_worker(
+            script, "add_one", {**common, "size": sizes[-1], "repeats": args.add_repeats}
+        )
+        save()
+    if "hnsw" not in skip:
+        log("hnsw recall")
+        results["hnsw"] = run_worker(
+            script, "hnsw", {**common, "size": sizes[-1], "questions": 100}
+        )
+        save()
+    if args.participedia:
+        log("participedia end to end")
+        results["participedia"] = run_worker(script, "participedia", common)
+        save()
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""Synthetic scale corpora for the benchmarks, grown from the Participedia case texts.
+
+The 807 Participedia descriptions (about 7,000 real chunks) are the base. Larger corpora add
+perturbed copies of base cases; each copy keeps the base case's chunk structure, so each of
+its chunks is derived from exactly one real chunk:
+
+* the sentences of the chunk are shuffled,
+* every sentence is dropped with probability ``DROP`` (at least one stays) and repeated with
+  probability ``REPEAT``,
+* every word is replaced with probability ``SWAP`` by a word drawn from the base vocabulary,
+* the case title and id carry the variant number (``"<title> (variant 3)"``, ``v3-<id>``).
+
+Embedding 100k chunks with the real model would take well over an hour on a 2-core machine,
+so only the base chunks are embedded (once, cached on disk); a perturbed chunk gets its base
+chunk's vector plus isotropic Gaussian noise (``NOISE_NORM`` expected length), re-normalised.
+FAISS and BM25 costs depend on the number of vectors and on the text, not on what the vectors
+mean, so the timings are those of a real corpus of that size.
+
+The Participedia file is read from ``../shared/data`` and never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.build import chunk_hash
+from index.embedder import Embedder
+from ingest.chunking import chunk_spans
+from ingest.ids import case_id, chunk_id
+from ingest.model import Case, Chunk, chunk_text_for_embedding
+from ingest.sentences import sentence_spans
+
+REPO = Path(__file__).resolve().parents[1]
+PARTICIPEDIA = REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+
+DROP = 0.10
+REPEAT = 0.05
+SWAP = 0.05
+#: Expected length of the noise added to a base vector (cosine to the base about 0.97).
+NOISE_NORM = 0.25
+SEED = 20161
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+class DataMissingError(RuntimeError):
+    """The shared Participedia file is not there (benchmarks then skip with this message)."""
+
+
+def load_participedia(path: Path = PARTICIPEDIA) -> list[dict[str, str]]:
+    """The Participedia records (``id, title, lang, url, text``), in file order."""
+    if not path.exists():
+        raise DataMissingError(
+            f"{path} is absent: the scale benchmarks need the shared Participedia file "
+            "(see ../shared/data/README.md); skipping."
+        )
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def base_cases(records: list[dict[str, str]]) -> list[Case]:
+    """One case per record, chunked with the project's own chunker (~150 words a chunk).
+
+    The record's language is trusted (Participedia sets it); ids are unique like the store's.
+    """
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for record in records:
+        text = " ".join(str(record["text"]).split())
+        title = " ".join(str(record["title"]).split()) or str(record["id"])
+        if not text:
+            continue
+        cid = case_id(title)
+        if cid in seen:
+            cid = f"{cid}-{record['id']}"
+        seen.add(cid)
+        lang = str(record.get("lang") or "en")
+        spans = chunk_spans(text, 0, len(text))
+        chunks = [Chunk(chunk_id(cid, i), s.start, s.end, None, lang) for i, s in enumerate(spans)]
+        cases.append(
+            Case(
+                id=cid,
+                title=title,
+                text=text,
+                lang=lang,
+                source=f"participedia/{record['id']}",
+                collection="participedia",
+                url=record.get("url"),
+                chunks=chunks,
+            )
+        )
+    return cases
+
+
+def vocabulary(cases: list[Case]) -> list[str]:
+    """Distinct words of the base corpus (sorted, so draws are reproducible)."""
+    words: set[str] = set()
+    for case in cases:
+        words.update(_WORD.findall(case.text))
+    return sorted(words)
+
+
+def _perturb_passage(text: str, rng: random.Random, vocab: list[str]) -> str:
+    spans = sentence_spans(text) or [(0, len(text))]
+    sentences = [text[s:e] for s, e in spans]
+    rng.shuffle(sentences)
+    kept: list[str] = []
+    for sentence in sentences:
+        if rng.random() < DROP:
+            continue
+        kept.append(sentence)
+        if rng.random() < REPEAT:
+            kept.append(sentence)
+    if not kept:
+        kept = [sentences[0]]
+    words = " ".join(kept).split(" ")
+    for i in range(len(words)):
+        if rng.random() < SWAP:
+            words[i] = rng.choice(vocab)
+    return " ".join(words)
+
+
+def variant_case(base: Case, variant: int, vocab: list[str]) -> Case:
+    """A perturbed copy of ``base``; chunk ``i`` of the copy derives from chunk ``i`` of base."""
+    rng = random.Random(f"{SEED}:{base.id}:{variant}")
+    cid = f"v{variant}-{base.id}"
+    parts: list[str] = []
+    chunks: list[Chunk] = []
+    pos = 0
+    for i, chunk in enumerate(base.chunks):
+        passage = _perturb_passage(base.chunk_text(chunk), rng, vocab)
+        if parts:
+            pos += 2
+        parts.append(passage)
+        chunks.append(Chunk(chunk_id(cid, i), pos, pos + len(passage), None, chunk.lang))
+        pos += len(passage)
+    return Case(
+        id=cid,
+        title=f"{base.title} (variant {variant})",
+        text="\n\n".join(parts),
+        lang=base.lang,
+        source=f"{base.source}#v{variant}",
+        collection=f"participedia-v{variant % 10}",
+        url=base.url,
+        chunks=chunks,
+    )
+
+
+@dataclass
+class Corpus:
+    """A synthetic corpus: its cases and, per chunk, which base chunk it derives from."""
+
+    cases: list[Case]
+    origin: list[int]
+    variant: list[int]
+
+    @property
+    def chunks(self) -> int:
+        return len(self.origin)
+
+
+def base_order(cases: list[Case]) -> list[int]:
+    """A fixed shuffle of the base cases, so small corpora mix languages and case types."""
+    order = list(range(len(cases)))
+    random.Random(SEED).shuffle(order)
+    return order
+
+
+def make_corpus(base: list[Case], size: int, vocab: list[str]) -> Corpus:
+    """Exactly ``size`` chunks: base cases first, then variants 1, 2, ... of every base case.
+
+    The last case is cut to the chunks still needed.
+    """
+    offsets = np.cumsum([0] + [len(c.chunks) for c in base])
+    cases: list[Case] = []
+    origin: list[int] = []
+    variant_of: list[int] = []
+    order = base_order(base)
+    variant = 0
+    while len(origin) < size:
+        for b in order:
+            if len(origin) >= size:
+                break
+            case = base[b] if variant == 0 else variant_case(base[b], variant, vocab)
+            take = min(len(case.chunks), size - len(origin))
+            if take < len(case.chunks):
+                case = dataclasses.replace(case, chunks=case.chunks[:take])
+            cases.append(case)
+            origin.extend(int(offsets[b]) + i for i in range(take))
+            variant_of.extend([variant] * take)
+        variant += 1
+    return Corpus(cases, origin, variant_of)
+
+
+def base_texts(base: list[Case]) -> list[str]:
+    """What the indexer embeds for every base chunk, in base order."""
+    return [chunk_text_for_embedding(c, ch) for c in base for ch in c.chunks]
+
+
+def _cache_paths(cache_dir: Path) -> tuple[Path, Path]:
+    return cache_dir / "base-vectors.npy", cache_dir / "base-hashes.json"
+
+
+def load_cached_vectors(cache_dir: Path) -> dict[str, np.ndarray]:
+    """Base-chunk embeddings embedded so far, by chunk hash."""
+    vec_path, hash_path = _cache_paths(cache_dir)
+    if not (vec_path.exists() and hash_path.exists()):
+        return {}
+    vectors = np.load(vec_path)
+    hashes = json.loads(hash_path.read_text(encoding="utf-8"))
+    if len(hashes) != len(vectors):
+        return {}
+    return dict(zip(hashes, vectors, strict=True))
+
+
+def _save_cache(cache_dir: Path, known: dict[str, np.ndarray]) -> None:
+    vec_path, hash_path = _cache_paths(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    hashes = list(known)
+    tmp = vec_path.with_suffix(".tmp.npy")
+    np.save(tmp, np.stack([known[h] for h in hashes]).astype(np.float32))
+    hash_path.with_suffix(".tmp").write_text(json.dumps(hashes), encoding="utf-8")
+    tmp.replace(vec_path)
+    hash_path.with_suffix(".tmp").replace(hash_path)
+
+
+def embed_base(
+    base: list[Case],
+    embedder: Embedder,
+    cache_dir: Path,
+    budget_seconds: float,
+    step: int = 128,
+) -> int:
+    """Embed base chunks not yet cached, in :func:`base_order`, for at most ``budget_seconds``.
+
+    Progress is saved every ``step`` chunks, so an interrupted or time-boxed run still adds
+    to the cache; returns how many base chunks are cached now.
+    """
+    import time
+
+    texts = base_texts(base)
+    hashes = [chunk_hash(embedder.model_id, t) for t in texts]
+    known = load_cached_vectors(cache_dir)
+    offsets = np.cumsum([0] + [len(c.chunks) for c in base])
+    todo = [
+        i
+        for b in base_order(base)
+        for i in range(int(offsets[b]), int(offsets[b + 1]))
+        if hashes[i] not in known
+    ]
+    started = time.perf_counter()
+    for k in range(0, len(todo), step):
+        if time.perf_counter() - started > budget_seconds:
+            break
+        part = sorted(todo[k : k + step], key=lambda i: len(texts[i]))
+        fresh = embedder.encode_documents([texts[i] for i in part])
+        known.update({hashes[i]: fresh[j] for j, i in enumerate(part)})
+        _save_cache(cache_dir, known)
+    return sum(h in known for h in hashes)
+
+
+def base_vectors(base: list[Case], model_id: str, cache_dir: Path) -> tuple[np.ndarray, int]:
+    """A vector for every base chunk, and how many of them are real embeddings.
+
+    Base chunks not embedded yet (see :func:`embed_base`) borrow the vector of an embedded
+    one, plus noise, so a benchmark can run before the whole base set is embedded.
+    """
+    known = load_cached_vectors(cache_dir)
+    hashes = [chunk_hash(model_id, t) for t in base_texts(base)]
+    have = [i for i, h in enumerate(hashes) if h in known]
+    if not have:
+        raise DataMissingError(f"no embedded base chunks in {cache_dir}; run the base phase")
+    dim = len(known[hashes[have[0]]])
+    vectors = np.zeros((len(hashes), dim), dtype=np.float32)
+    for i in have:
+        vectors[i] = known[hashes[i]]
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    if missing:
+        rng = np.random.default_rng(SEED + 1)
+        donors = np.asarray(have)[np.arange(len(missing)) % len(have)]
+        noise = rng.normal(0.0, NOISE_NORM / np.sqrt(dim), (len(missing), dim))
+        filled = vectors[donors] + noise
+        vectors[missing] = filled / np.linalg.norm(filled, axis=1, keepdims=True)
+    return vectors, len(have)
+
+
+def derived_vectors(corpus: Corpus, base_vecs: np.ndarray) -> np.ndarray:
+    """Base vectors for base chunks; noisy, re-normalised copies for variant chunks."""
+    origin = np.asarray(corpus.origin, dtype=np.int64)
+    variant = np.asarray(corpus.variant, dtype=np.int64)
+    vectors = base_vecs[origin].copy()
+    noisy = np.flatnonzero(variant > 0)
+    if len(noisy):
+        rng = np.random.default_rng(SEED)
+        sigma = NOISE_NORM / np.sqrt(base_vecs.shape[1])
+        vectors[noisy] += rng.normal(0.0, sigma, (len(noisy), base_vecs.shape[1]))
+        vectors[noisy] /= np.linalg.norm(vectors[noisy], axis=1, keepdims=True)
+    return vectors.astype(np.float32)
+
+
+def precomputed_for(corpus: Corpus, vectors: np.ndarray, model_id: str) -> dict[str, np.ndarray]:
+    """Vectors keyed by the chunk hash ``build_index`` looks up."""
+    out: dict[str, np.ndarray] = {}
+    row = 0
+    for case in corpus.cases:
+        for chunk in case.chunks:
+            out[chunk_hash(model_id, chunk_text_for_embedding(case, chunk))] = vectors[row]
+            row += 1
+    return out
