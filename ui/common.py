@@ -40,6 +40,7 @@ def go_to(page: str) -> None:
 
 CSS = """
 <style>
+[data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
 .cs-head {display:flex; align-items:baseline; gap:.6rem; margin-bottom:.15rem;}
 .cs-rank {color:#6b7280; font-weight:600; min-width:1.4rem;}
 .cs-title {font-size:1.15rem; font-weight:650; line-height:1.35;}

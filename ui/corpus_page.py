@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import common
 from ui.engine import UPLOAD_TYPES, uploads_dir
-from ui.render import language_name, link_html, literal, safe_url, short
+from ui.render import collection_label, language_name, link_html, literal, safe_url, short
 from ui.search_page import _lang_badge, _source_label
 
 
@@ -39,7 +39,7 @@ def _show_case(case: dict[str, object]) -> None:
     st.markdown(
         f'<div class="cs-head"><span class="cs-title">{literal(str(case["title"]))}</span>'
         f'</div><div class="cs-meta" style="margin-left:0">{_lang_badge(str(case["lang"]))}'
-        f"<span>{literal(str(case['collection']))}</span></div>",
+        f"<span>{literal(collection_label(str(case['collection'])))}</span></div>",
         unsafe_allow_html=True,
     )
     sources = [_source_label(str(case["source"]))]
@@ -146,11 +146,15 @@ def page() -> None:
     cases = searcher.cases
     st.title("Corpus")
     langs = sorted({str(c["lang"]) for c in cases})
-    cols = st.columns(4)
+    by_lang = {code: sum(1 for c in cases if c["lang"] == code) for code in langs}
+    cols = st.columns(3)
     cols[0].metric("Cases", len(cases))
     cols[1].metric("Passages indexed", len(searcher.chunks))
-    cols[2].metric("Languages", ", ".join(language_name(code) for code in langs))
-    cols[3].metric("Collections", len(searcher.collections))
+    cols[2].metric("Collections", len(searcher.collections))
+    st.caption(
+        "By language: "
+        + " · ".join(f"{language_name(code)} {n}" for code, n in sorted(by_lang.items()))
+    )
 
     browse, add = st.tabs(["Browse cases", "Add case files"])
     with add:
@@ -183,7 +187,7 @@ def page() -> None:
                 {
                     "Title": str(c["title"]),
                     "Language": language_name(str(c["lang"])),
-                    "Collection": str(c["collection"]),
+                    "Collection": collection_label(str(c["collection"])),
                     "Words": len(str(c["text"]).split()),
                     "Source": _source_label(str(c["source"])),
                 }

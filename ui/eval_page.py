@@ -48,11 +48,16 @@ def _pair_label(pair: str) -> str:
     return f"{q} question → {c} case" if c else pair
 
 
+def _short_pair(pair: str) -> str:
+    q, _, c = pair.partition("->")
+    return f"{q.upper()} → {c.upper()}" if c else "All"
+
+
 def _metrics_table(report: dict) -> pd.DataFrame:
     rows = []
     for mode, pairs in report.get("metrics", {}).items():
         for pair, values in pairs.items():
-            row = {"Mode": mode, "Language pair": _pair_label(pair)}
+            row = {"Mode": mode, "Language pair": _pair_label(pair), "pair": _short_pair(pair)}
             row.update({k: v for k, v in values.items() if k != "questions"})
             row["Questions"] = int(values.get("questions", 0))
             rows.append(row)
@@ -119,13 +124,18 @@ def page() -> None:
         st.info("The report holds no figures.")
         return
     st.subheader(f"{primary} by mode and language pair")
-    chart = table.pivot_table(index="Language pair", columns="Mode", values=primary)
-    st.bar_chart(chart, stack=False, horizontal=True, height=320)
+    chart = table.pivot_table(index="pair", columns="Mode", values=primary)
+    st.bar_chart(
+        chart, stack=False, horizontal=True, height=320, x_label=primary, y_label="question → case"
+    )
+    st.caption("DA → EN: Danish questions, English cases that answer them; and so on.")
+    table = table.drop(columns=["pair"])
     measure_cols = [c for c in table.columns if c not in ("Mode", "Language pair", "Questions")]
     st.dataframe(
         table,
         hide_index=True,
         use_container_width=True,
+        height=36 * (len(table) + 1) + 4,
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in measure_cols},
     )
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import common
 from ui.judgments import GRADES, LOG, QRELS, QUERIES, JudgmentStore, judgments_dir
+from ui.render import language_name
 
 
 def page() -> None:
@@ -48,8 +49,8 @@ def page() -> None:
             "Case": titles.get(j.case_id) or j.title or j.case_id,
             "Judgment": GRADES.get(j.grade, str(j.grade)),
             "Grade": j.grade,
-            "Case language": j.case_lang,
-            "Question language": j.query_lang,
+            "Case language": language_name(j.case_lang) if j.case_lang else "",
+            "Question language": language_name(j.query_lang) if j.query_lang else "",
             "When (UTC)": j.time.replace("T", " ").replace("+00:00", ""),
             "Case id": j.case_id,
         }

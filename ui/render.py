@@ -158,6 +158,12 @@ def match_level(similarity: float, relative: float) -> tuple[str, int]:
     return "Weak match", 1
 
 
+def collection_label(collection: str) -> str:
+    """A folder or file-stem collection name as words ("inspiration-til-praksis" -> ...)."""
+    words = str(collection).replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else "(no collection)"
+
+
 def short(text: str, limit: int = 90) -> str:
     """First words of ``text`` up to ``limit`` characters (for menus and tables)."""
     text = " ".join(str(text).split())

@@ -11,6 +11,7 @@ from index.searcher import QueryError, Searcher, SearchFilters, SearchResponse, 
 from ui import common
 from ui.judgments import GRADES, Judgment, JudgmentStore, query_id
 from ui.render import (
+    collection_label,
     context_window,
     language_name,
     link_html,
@@ -76,7 +77,7 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
     collections = sb.multiselect(
         "Collection",
         options=searcher.collections,
-        format_func=lambda c: short(c, 50),
+        format_func=lambda c: short(collection_label(c), 50),
         key="opt_collections",
         placeholder="All collections",
         help="The folder or list page a case comes from.",
@@ -114,7 +115,8 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
         "find exact terms (names, places) in the question's language; the default "
         "combines both.",
     )
-    k = sb.slider("Number of cases", min_value=3, max_value=30, value=10, key="opt_k")
+    st.session_state.setdefault("opt_k", 10)
+    k = sb.slider("Number of cases", min_value=3, max_value=30, key="opt_k")
     filters = SearchFilters(
         lang=None if lang == "any" else lang,
         collections=list(collections) or None,
@@ -149,7 +151,9 @@ def _header_html(result: SearchResult, top_score: float) -> str:
         f'<span class="cs-match cs-m{dots}" title="How closely the best passage matches your '
         f'question"><span class="cs-dots">{dot_text}</span> {label}</span>'
     )
-    where.append(f'<span title="Collection">{literal(short(result.collection, 60))}</span>')
+    where.append(
+        f'<span title="Collection">{literal(short(collection_label(result.collection), 60))}</span>'
+    )
     if result.section:
         where.append(f"<span>· section “{literal(short(result.section, 60))}”</span>")
     return (
@@ -323,6 +327,10 @@ def page() -> None:
     filters, mode, k = _sidebar(searcher)
 
     st.title("Find cases")
+    st.caption(
+        "Citizen participation and co-creation cases in Danish and English — ask in either "
+        "language."
+    )
     with st.form("ask", border=False, enter_to_submit=True):
         box, button = st.columns([7, 1], vertical_alignment="bottom")
         text = box.text_input(
