@@ -58,7 +58,10 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     recover_dir(final)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    clean_stale_temporaries(final)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
+    )
     try:
         yield tmp
     except BaseException:
@@ -71,7 +74,20 @@ def staged_dir(final: Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def clean_stale_temporaries(folder: Path, name: str) -> None:
-    """Remove temporary folders left by a crashed build of ``folder / name``."""
-    for leftover in folder.glob(f".{name}.*.tmp"):
-        shutil.rmtree(leftover, ignore_errors=True)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temporaries(final: Path) -> None:
+    """Remove temporary folders of ``final`` left by builds whose process has died."""
+    for leftover in final.parent.glob(f".{final.name}.*.tmp"):
+        parts = leftover.name.split(".")
+        pid = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+        if pid is None or (pid != os.getpid() and not _alive(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
