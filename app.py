@@ -43,13 +43,14 @@ def _label(phase: str, done: int, total: int) -> str:
     return label + "…" if phase != "done" else label
 
 
-def _build_first_index(holder: IndexHolder) -> bool:
+def _build_first_index(holder: IndexHolder, first: bool = True) -> bool:
     """Build the index of the default corpus, or wait for the visitor who is building it."""
-    st.title("casesearch")
-    st.info(
-        "Setting up: this is the first start on this machine, so the case collection is read "
-        "and indexed once (about a minute). Later starts open at once."
-    )
+    if first:
+        st.title("casesearch")
+        st.info(
+            "Setting up: this is the first start on this machine, so the case collection is "
+            "read and indexed once (about a minute). Later starts open at once."
+        )
     bar = st.progress(0.0, text="Starting…")
     if holder.state.running:
         while holder.state.running:
@@ -89,10 +90,17 @@ def _ready(holder: IndexHolder) -> bool:
     except IndexMissingError:
         return _build_first_index(holder)
     except IndexMismatchError as exc:
-        st.error(str(exc))
-        if st.button("Rebuild the index for the current model", type="primary"):
-            with st.spinner("Rebuilding…"):
-                holder.update()
+        st.title("casesearch")
+        st.warning(
+            "The search index on disk was made by another version of casesearch or with "
+            "another language model, so it has to be rebuilt from the case files once "
+            "(about a minute)."
+        )
+        with st.expander("Details"):
+            st.text(str(exc))
+        if st.button("Rebuild the search index", type="primary") and _build_first_index(
+            holder, first=False
+        ):
             st.rerun()
         return False
     except Exception as exc:

@@ -217,6 +217,8 @@ def test_browser_first_start_search_and_upload(server: AppServer, tmp_path: Path
     OUTPUT.mkdir(exist_ok=True)
     with browser_page() as page:
         page.goto(server.url)
+        page.get_by_text("Setting up").wait_for(timeout=60_000)
+        page.screenshot(path=str(OUTPUT / "app-first-start.png"))
         wait_ready(page)
         assert (server.data_dir / "index" / "manifest.json").exists()
 

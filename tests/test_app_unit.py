@@ -208,3 +208,75 @@ def test_literal_escapes_everything_markdown_and_html_use() -> None:
     assert safe_url("javascript:alert(1)") is None and safe_url("data:text/html,x") is None
     assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
     assert safe_url('https://x.org/"onmouseover=1') is None
+
+
+# --------------------------------------------------------------------------- pieces
+def test_upload_names_stay_inside_the_uploads_folder() -> None:
+    from ui.engine import safe_upload_name
+
+    assert safe_upload_name("../../etc/passwd") == "passwd"
+    assert safe_upload_name("..\\..\\evil.TXT") == "evil.txt"
+    assert safe_upload_name(".hidden.md") == "hidden.md"
+    assert safe_upload_name("Kolonihave i Nordby (v2).docx") == "Kolonihave i Nordby _v2.docx"
+    assert safe_upload_name("") == "upload"
+
+
+def test_judgments_folder_is_a_question_set(tmp_path: Path) -> None:
+    from ui.judgments import Judgment
+
+    store = JudgmentStore(tmp_path)
+    store.add(Judgment(query="Unge  i byudvikling", case_id="a", grade=1, query_lang="da"))
+    store.add(Judgment(query="unge i byudvikling", case_id="a", grade=2, query_lang="da"))
+    store.add(Judgment(query="unge i byudvikling", case_id="b", grade=0, query_lang="da"))
+    assert len(store.log()) == 3
+    assert store.grades_for("UNGE i byudvikling") == {"a": 2, "b": 0}
+    with pytest.raises(ValueError):
+        store.add(Judgment(query="x", case_id="a", grade=5))
+    eval_dataset = pytest.importorskip("eval.dataset")
+    qset = eval_dataset.load_questions(tmp_path / "judgments")
+    assert [q.lang for q in qset.questions] == ["da"]
+    assert qset.qrels == {query_id("unge i byudvikling"): {"a": 2, "b": 0}}
+
+
+def test_evaluation_page_shows_the_latest_report(
+    seed_data_dir: Path, searcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    runner = pytest.importorskip("eval.runner")
+    report_mod = pytest.importorskip("eval.report")
+    dataset = pytest.importorskip("eval.dataset")
+    data_dir = tmp_path / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    questions = Path(APP).parent / "eval" / "questions"
+    qset = dataset.load_questions(questions)
+    qset = qset.subset([q.id for q in qset.questions[:4]])
+    report = runner.run_evaluation(searcher, qset, ["hybrid", "bm25"])
+    report_mod.write_report(report, data_dir=data_dir)
+    at = _app(data_dir, monkeypatch).run()
+    at = at.switch_page("app/evaluation.py").run()
+    assert not at.exception
+    assert any(s.value.startswith("nDCG@10") for s in at.subheader)
+    table = at.dataframe[0].value
+    assert set(table["Mode"]) == {"hybrid", "bm25"}
+    assert len(at.dataframe) >= 2  # metrics and worst questions
+
+
+def test_outdated_index_is_rebuilt_on_request(
+    seed_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    manifest = data_dir / "index" / "manifest.json"
+    old = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**old, "format_version": -1}))
+    at = _app(data_dir, monkeypatch).run()
+    assert not at.exception
+    assert any("has to be rebuilt" in w.value for w in at.warning)
+    [button] = [b for b in at.button if b.label == "Rebuild the search index"]
+    at = button.click().run(timeout=300)
+    assert not at.exception
+    assert json.loads(manifest.read_text())["format_version"] == old["format_version"]
+    assert _result_ids(_ask(at, QUESTION))
