@@ -139,6 +139,12 @@ class Searcher:
         self.chunk_lang = np.asarray([str(c["lang"]) for c in chunks], dtype=object)
         self.languages = sorted({str(c["lang"]) for c in cases} | set(self.chunk_lang.tolist()))
         self.collections = sorted({str(c["collection"]) for c in cases})
+        position = {lang: i for i, lang in enumerate(self.languages)}
+        self.chunk_lang_pos = np.asarray(
+            [position[str(lang)] for lang in self.chunk_lang], dtype=np.int64
+        )
+        self.case_lang = np.asarray([str(c["lang"]) for c in cases], dtype=object)
+        self.case_collection = np.asarray([str(c["collection"]) for c in cases], dtype=object)
         self.centroid_langs = sorted(centroids)
         self.centroid_matrix = (
             np.stack([centroids[lang] for lang in self.centroid_langs]).astype(np.float32)
@@ -214,13 +220,12 @@ class Searcher:
                     f"No cases in language {filters.lang!r}; the index has "
                     f"{', '.join(self.languages) or 'no languages'}."
                 )
-            ok_case &= np.asarray([c["lang"] == filters.lang for c in self.cases], dtype=bool)
+            ok_case &= self.case_lang == filters.lang
         if filters.collections:
             unknown = [c for c in filters.collections if c not in self.collections]
             if unknown:
                 notices.append(f"Unknown collection(s): {', '.join(unknown)}.")
-            wanted = set(filters.collections)
-            ok_case &= np.asarray([c["collection"] in wanted for c in self.cases], dtype=bool)
+            ok_case &= np.isin(self.case_collection, filters.collections)
         for key, needle in (filters.fields or {}).items():
             low = needle.casefold()
             ok_case &= np.asarray(
@@ -321,7 +326,6 @@ class Searcher:
                     for lang in self.languages
                 ]
             )
-            lang_index = {lang: i for i, lang in enumerate(self.languages)}
             positive = np.flatnonzero(bm25_all > 0)
             if mode == "bm25":
                 top = positive[np.argsort(-bm25_all[positive], kind="stable")[:n_candidates]]
@@ -329,10 +333,7 @@ class Searcher:
                 fused = bm25_all[cand]
                 sims = np.full(len(cand), np.nan, dtype=np.float32)
             else:
-                chunk_gate = np.asarray(
-                    [gate_all[lang_index[str(self.chunk_lang[r])]] for r in positive]
-                )
-                gated = bm25_all[positive] * chunk_gate
+                gated = bm25_all[positive] * gate_all[self.chunk_lang_pos[positive]]
                 top = positive[np.argsort(-gated, kind="stable")[:n_candidates]]
                 cand = np.union1d(rows, top)
                 known = dict(zip(rows.tolist(), dense_scores.tolist(), strict=True))
@@ -342,9 +343,7 @@ class Searcher:
                     known.update(zip(extra.tolist(), extra_scores.tolist(), strict=True))
                 centred = np.asarray([known[r] for r in cand.tolist()], dtype=np.float32)
                 sims = centred + self._centroid_offsets(cand, qvec)
-                same_lang = np.asarray(
-                    [gate_all[lang_index[str(self.chunk_lang[r])]] for r in cand]
-                )
+                same_lang = gate_all[self.chunk_lang_pos[cand]]
                 dense_part = centred if settings.language_centering else sims
                 fused = fuse(dense_part, bm25_all[cand], same_lang, settings.fusion)
                 if settings.fusion.keep_language_balance:
