@@ -143,6 +143,7 @@ class Searcher:
         self.chunk_lang_pos = np.asarray(
             [position[str(lang)] for lang in self.chunk_lang], dtype=np.int64
         )
+        self._case_rows = {str(c["id"]): i for i, c in enumerate(cases)}
         self.case_lang = np.asarray([str(c["lang"]) for c in cases], dtype=object)
         self.case_collection = np.asarray([str(c["collection"]) for c in cases], dtype=object)
         self.centroid_langs = sorted(centroids)
@@ -197,10 +198,8 @@ class Searcher:
     # ------------------------------------------------------------------ helpers
     def case(self, case_id: str) -> dict[str, object] | None:
         """A case record (title, text, sections, ...) by id."""
-        for record in self.cases:
-            if record["id"] == case_id:
-                return record
-        return None
+        row = self._case_rows.get(case_id)
+        return None if row is None else self.cases[row]
 
     def field_values(self) -> dict[str, list[str]]:
         """Distinct values of every template field, for filter menus."""
