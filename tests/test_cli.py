@@ -1,0 +1,73 @@
+"""The ``casesearch`` command as a user runs it: index, search (plain, JSON, batch)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "casesearch.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def test_search_plain_output_marks_the_best_sentence(seed_data_dir: Path) -> None:
+    out = run(
+        "search",
+        "how to involve unemployed residents in waste work",
+        "-k",
+        "3",
+        data_dir=seed_data_dir,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "URBAN PLANEN" in out.stdout.split("\n 2.")[0]
+    assert ">>>" in out.stdout and "<<<" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_search_batch_writes_one_json_line_per_query(seed_data_dir: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        "\n".join(
+            json.dumps(q, ensure_ascii=False)
+            for q in [
+                {"_id": "a", "text": "how to involve unemployed residents in waste work"},
+                {"_id": "b", "text": "hvordan inddrager man unge i byudvikling?"},
+                {"_id": "c", "text": "   "},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = run("search", "--queries", str(queries), "-k", "5", "--json", data_dir=seed_data_dir)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["query_id"] for line in lines] == ["a", "b", "c"]
+    first = lines[0]["results"][0]
+    assert first["case_id"] == "partnerskabet-urban-planen"
+    assert first["rank"] == 1
+    assert {"title", "lang", "score", "excerpt", "source", "section"} <= set(first)
+    assert len(lines[1]["results"]) == 5
+    assert lines[2]["results"] == [] and "empty" in lines[2]["error"]
+
+
+def test_search_without_index_says_how_to_build(tmp_path: Path, model_dir: Path) -> None:
+    out = run("search", "borgerinddragelse", data_dir=tmp_path)
+    assert out.returncode == 2
+    assert "casesearch index" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_empty_query_exits_with_message(seed_data_dir: Path) -> None:
+    out = run("search", "  ", data_dir=seed_data_dir)
+    assert out.returncode == 2
+    assert "empty" in out.stderr
