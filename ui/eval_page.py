@@ -126,7 +126,7 @@ def page() -> None:
     st.subheader(f"{primary} by mode and language pair")
     chart = table.pivot_table(index="pair", columns="Mode", values=primary)
     st.bar_chart(
-        chart, stack=False, horizontal=True, height=320, x_label=primary, y_label="question → case"
+        chart, stack=False, horizontal=True, height=320, x_label="question → case", y_label=primary
     )
     st.caption("DA → EN: Danish questions, English cases that answer them; and so on.")
     table = table.drop(columns=["pair"])
