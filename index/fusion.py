@@ -1,9 +1,15 @@
 """Combining dense and BM25 evidence without pushing cross-language matches out.
 
 BM25 cannot match a Danish question to an English text, so adding it naively favours
-same-language chunks. Here the BM25 contribution of every chunk is weighted by the probability
-that the query is written in that chunk's language: lexical evidence counts where query and
-chunk share a language and fades where they do not, and dense similarity alone ranks the rest.
+same-language chunks. Here the BM25 share of every chunk's score is weighted by the probability
+that the query is written in that chunk's language ("gate"), and where BM25 cannot apply the
+dense score fills its share, so a cross-language chunk does not start behind:
+
+    fused = (1 - w)·mm(dense) + w·(gate·mm(bm25) + (1 - gate)·mm(dense))
+
+With w = 0.2 (chosen on the tune split of the labelled questions) this beats dense alone on the
+held-out questions and on xquad-mixed; see the README for the figures and the alternatives
+(RRF, no fill, within-language re-ranking) it was measured against.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ class FusionSettings:
     bm25_weight: float = 0.2
     rrf_k: int = 60
     language_gate: bool = True
-    keep_language_balance: bool = True
+    keep_language_balance: bool = False
+    fill_missing_lexical: bool = True
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -50,10 +57,14 @@ def fuse(
         settings: fusion method and weights.
     """
     gate = same_language.astype(np.float32)
+    # Where the query is not in the chunk's language, BM25 has nothing to say; with
+    # fill_missing_lexical the dense evidence takes its share instead of leaving a gap.
+    fill = (1.0 - gate) if settings.fill_missing_lexical else np.zeros_like(gate)
     if settings.method == "minmax":
         w = settings.bm25_weight
         bm25_part = _minmax(bm25) if np.any(bm25 > 0) else np.zeros_like(bm25)
-        return (1.0 - w) * _minmax(dense) + w * gate * bm25_part
+        dense_part = _minmax(dense)
+        return (1.0 - w) * dense_part + w * (gate * bm25_part + fill * dense_part)
     if settings.method == "rrf":
         k = settings.rrf_k
         dense_rank = np.empty(len(dense), dtype=np.float32)
@@ -62,7 +73,7 @@ def fuse(
         has_terms = bm25 > 0
         bm25_rank = np.empty(len(bm25), dtype=np.float32)
         bm25_rank[np.argsort(-bm25, kind="stable")] = np.arange(1, len(bm25) + 1)
-        return fused + np.where(has_terms, gate / (k + bm25_rank), 0.0)
+        return fused + np.where(has_terms, gate / (k + bm25_rank), 0.0) + fill / (k + dense_rank)
     raise ValueError(f"unknown fusion method {settings.method!r}; use one of {FUSION_METHODS}")
 
 
