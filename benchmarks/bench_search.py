@@ -237,9 +237,10 @@ def worker_add_one(params: dict) -> dict:
     vocab = synth.vocabulary(base)
     data_dir = _corpus_dir(work, size)
     runs = []
+    typical = [c for c in base if 6 <= len(c.chunks) <= 10]  # the median case has ~8 chunks
     for r in range(int(params["repeats"])):
-        new = synth.variant_case(base[r], 1000 + r, vocab)
-        new.title = f"New case {r}: {base[r].title}"
+        new = synth.variant_case(typical[r], 1000 + r, vocab)
+        new.title = f"New case {r}: {typical[r].title}"
         report = build_index([*corpus.cases, new], data_dir, embedder)
         runs.append(
             {

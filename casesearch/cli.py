@@ -34,13 +34,25 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let sentence-transformers download a hub model that is not cached",
     )
+    from index.backends import CHOICES, DEFAULT_BACKEND
+
+    parser.add_argument(
+        "--backend",
+        choices=CHOICES,
+        default=None,
+        help="runtime that computes the embeddings (default: $CASESEARCH_BACKEND or auto = "
+        f"{DEFAULT_BACKEND} for the default model, torch for others)",
+    )
 
 
 def _embedder(args: argparse.Namespace, data_dir: Path):
     from index.embedder import load_embedder
 
     return load_embedder(
-        args.model or default_model(), data_dir, allow_download=args.allow_download or None
+        args.model or default_model(),
+        data_dir,
+        allow_download=args.allow_download or None,
+        backend=getattr(args, "backend", None),
     )
 
 
@@ -57,6 +69,8 @@ def cmd_model(args: argparse.Namespace) -> int:
         "dimension": info.dim,
         "max_length": info.max_length,
         "prompts": info.prompts,
+        "backend": info.backend,
+        "quantization": info.quantization,
         "load_seconds": round(getattr(embedder, "load_seconds", 0.0), 2),
     }
     if args.check:
@@ -83,11 +97,10 @@ def cmd_model(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- index
 def cmd_index(args: argparse.Namespace) -> int:
     """Ingest the given files (default: the bundled corpus) and update the index."""
+    from index.build import build_index
     from ingest.cli import options_from_args
     from ingest.pipeline import ingest_paths
     from ingest.store import load_store
-
-    from index.build import build_index
 
     data_dir = resolve_data_dir(args.data_dir)
     paths = [Path(p) for p in args.paths] or [DEFAULT_CORPUS]
@@ -165,7 +178,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 2
     try:
         searcher = Searcher.load(
-            data_dir, _embedder(args, data_dir) if args.model else None, model=args.model
+            data_dir,
+            _embedder(args, data_dir) if args.model or args.backend else None,
+            model=args.model,
         )
     except IndexError_ as exc:
         print(str(exc), file=sys.stderr)
@@ -293,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``casesearch`` console script."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    if getattr(args, "backend", None):  # every stage (eval included) loads the model this way
+        from casesearch.config import BACKEND_ENV
+
+        os.environ[BACKEND_ENV] = args.backend
     from index.embedder import ModelUnavailableError
 
     try:

