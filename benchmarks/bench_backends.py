@@ -368,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     results["command"] = "benchmarks/bench_backends.py " + " ".join(sys.argv[1:])
 
     def save() -> None:
+        for key, value in results.items():  # each phase keeps the command that produced it
+            if key not in skip and isinstance(value, dict) and "peak_rss_mb" in value:
+                value["command"] = results["command"]
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
 

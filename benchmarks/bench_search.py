@@ -175,6 +175,24 @@ def worker_search(params: dict) -> dict:
     }
 
 
+def worker_highlight_threads(params: dict) -> dict:
+    """Best-sentence marking with one and with two model threads, interleaved."""
+    import os
+
+    from index.searcher import Searcher
+
+    work, size = Path(params["work"]), int(params["size"])
+    searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, params.get("backend")))
+    questions, _source = load_questions(int(params["questions"]))
+    times: dict[str, list[float]] = {"1": [], "2": []}
+    for i, q in enumerate(questions):
+        for threads in ("1", "2") if i % 2 else ("2", "1"):
+            os.environ["CASESEARCH_QUERY_THREADS"] = threads
+            response = searcher.search(q, 10, highlight=True)
+            times[threads].append(response.timings_ms.get("highlight", float("nan")))
+    return {"size": size, "highlight_ms": {f"{t} threads": summary(v) for t, v in times.items()}}
+
+
 def _chunks_of_words(base, low: int, high: int, count: int):
     """``count`` real chunks of ``low``-``high`` words, each as a one-chunk case."""
     from ingest.model import Case, Chunk
@@ -338,6 +356,7 @@ WORKERS = {
     "add_one": worker_add_one,
     "hnsw": worker_hnsw,
     "participedia": worker_participedia,
+    "highlight_threads": worker_highlight_threads,
 }
 
 
@@ -419,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     results["command"] = "benchmarks/bench_search.py " + " ".join(sys.argv[1:])
 
     def save() -> None:
+        for key, value in results.items():  # each phase keeps the command that produced it
+            if key not in skip and isinstance(value, dict) and "peak_rss_mb" in value:
+                value["command"] = results["command"]
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
@@ -454,6 +476,12 @@ def main(argv: list[str] | None = None) -> int:
         log("hnsw recall")
         results["hnsw"] = run_worker(
             script, "hnsw", {**common, "size": sizes[-1], "questions": 100}
+        )
+        save()
+    if "highlight_threads" not in skip:
+        log("highlight threads")
+        results["highlight_threads"] = run_worker(
+            script, "highlight_threads", {**common, "size": sizes[0], "questions": 20}
         )
         save()
     if args.participedia:
