@@ -255,7 +255,8 @@ def worker_settings(params: dict) -> dict:
         part = shuffled[start : start + step]
         idx = list(range(len(configs)))
         for c in idx[r % len(idx) :] + idx[: r % len(idx)]:
-            os.environ["CASESEARCH_BUILD_THREADS"] = str(configs[c]["threads"])
+            for var in ("CASESEARCH_BUILD_THREADS", "CASESEARCH_QUERY_THREADS"):
+                os.environ[var] = str(configs[c]["threads"])  # whatever size the job counts as
             t0 = time.perf_counter()
             emb.encode_documents(part, batch_size=int(configs[c]["batch"]))
             spent[c] += time.perf_counter() - t0
@@ -395,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"settings {name}")
             results["settings"].append(
                 run_worker(
-                    script, "settings", {**common, "backend": name, "chunks": 240, "step": 40}
+                    script,
+                    "settings",
+                    {**common, "backend": name, "chunks": args.chunks, "step": args.step},
                 )
             )
             save()

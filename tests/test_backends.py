@@ -185,3 +185,24 @@ def test_switching_backend_on_an_index(
         Searcher.load(data_dir, other)
     report = build_index(_cases(), data_dir, other)
     assert report.embedded == len(TEXTS) and report.reused == 0
+
+
+def test_cli_backend_option_reaches_every_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    from casesearch import cli
+
+    monkeypatch.setenv("CASESEARCH_BACKEND", "auto")  # restored (unset) after the test
+    args = cli.build_parser().parse_args(["search", "x", "--backend", "onnx-int8"])
+    assert args.backend == "onnx-int8"
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["search", "x", "--backend", "tensorrt"])
+    seen = {}
+
+    def fake(args) -> int:
+        import os
+
+        seen["env"] = os.environ.get("CASESEARCH_BACKEND")
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_model", fake)
+    assert cli.main(["model", "--backend", "torch"]) == 0
+    assert seen["env"] == "torch"
