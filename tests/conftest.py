@@ -31,10 +31,9 @@ def embedder(model_dir: Path):
 @pytest.fixture(scope="session")
 def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """A data directory with the default corpus ingested and indexed."""
+    from index.build import build_index
     from ingest.pipeline import ingest_paths
     from ingest.store import load_store
-
-    from index.build import build_index
 
     data_dir = tmp_path_factory.mktemp("seed-data")
     ingest_paths([CORPUS], data_dir)

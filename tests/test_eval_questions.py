@@ -98,8 +98,9 @@ def test_needs_are_consistent():
         # The same information need carries the same judgments in every language.
         judged = {tuple(sorted(BY_QUERY[q["_id"]].items())) for q in qs}
         assert len(judged) == 1, f"{need} has different judgments per question"
-    both_langs = [n for n, qs in by_need.items()
-                  if {q["metadata"]["lang"] for q in qs} == {"da", "en"}]
+    both_langs = [
+        n for n, qs in by_need.items() if {q["metadata"]["lang"] for q in qs} == {"da", "en"}
+    ]
     assert len(both_langs) >= len(by_need) / 2, "most needs should be asked in both languages"
 
 
@@ -107,8 +108,13 @@ def test_kind_matches_case_languages():
     for q in QUERIES:
         langs = {CASES[c][1] for c in BY_QUERY[q["_id"]]}
         lang = q["metadata"]["lang"]
-        expected = ("same-language" if langs == {lang}
-                    else "cross-language" if lang not in langs else "both")
+        expected = (
+            "same-language"
+            if langs == {lang}
+            else "cross-language"
+            if lang not in langs
+            else "both"
+        )
         assert q["metadata"]["kind"] == expected, q["_id"]
 
 
@@ -123,8 +129,9 @@ def test_splits_are_stratified():
 
 
 def test_cross_language_in_both_directions():
-    cross = Counter(q["metadata"]["lang"] for q in QUERIES
-                    if q["metadata"]["kind"] == "cross-language")
+    cross = Counter(
+        q["metadata"]["lang"] for q in QUERIES if q["metadata"]["kind"] == "cross-language"
+    )
     assert cross["en"] >= 10, "English questions answered only by Danish cases"
     assert cross["da"] >= 2, "Danish questions answered only by English cases"
 
@@ -134,12 +141,16 @@ def test_required_needs_present():
     qid = texts["hvordan inddrager man unge i byudvikling?"]
     assert any(s == 2 for s in BY_QUERY[qid].values())
     urban = "partnerskabet-urban-planen"
-    waste = [q for q in QUERIES if BY_QUERY[q["_id"]].get(urban) == 2
-             and ("waste" in q["text"] or "affald" in q["text"])]
+    waste = [
+        q
+        for q in QUERIES
+        if BY_QUERY[q["_id"]].get(urban) == 2 and ("waste" in q["text"] or "affald" in q["text"])
+    ]
     assert {q["metadata"]["lang"] for q in waste} == {"da", "en"}
     klima = "klimaborgerting-tendenser-udfordringer-og-muligheder"
-    assert any(q["metadata"]["lang"] == "en" and BY_QUERY[q["_id"]].get(klima) == 2
-               for q in QUERIES)
+    assert any(
+        q["metadata"]["lang"] == "en" and BY_QUERY[q["_id"]].get(klima) == 2 for q in QUERIES
+    )
 
 
 def test_qrels_case_ids_exist_in_ingested_store(tmp_path):
@@ -159,8 +170,11 @@ def test_qrels_case_ids_exist_in_ingested_store(tmp_path):
     missing = sorted({c for _, c, _ in QRELS} - set(stored))
     assert not missing, f"qrels case ids not in the store: {missing}"
     # The languages in cases.tsv (which decide each question's kind) match the store's.
-    wrong_lang = sorted(cid for cid, (_, lang) in CASES.items()
-                        if cid in stored and getattr(stored[cid], "lang", lang) != lang)
+    wrong_lang = sorted(
+        cid
+        for cid, (_, lang) in CASES.items()
+        if cid in stored and getattr(stored[cid], "lang", lang) != lang
+    )
     assert not wrong_lang, f"case language differs from cases.tsv: {wrong_lang}"
 
 
@@ -175,4 +189,5 @@ def test_files_match_the_build_script():
     actual = {(q["metadata"]["need"], q["text"]): BY_QUERY[q["_id"]] for q in QUERIES}
     assert actual == expected, "run python eval/questions/build_questions.py"
     assert {(cid, t, lang) for cid, t, lang in build.cases()} == {
-        (cid, t, lang) for cid, (t, lang) in CASES.items()}
+        (cid, t, lang) for cid, (t, lang) in CASES.items()
+    }
