@@ -10,12 +10,10 @@ previous store whole.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from casesearch.atomic import atomic_write_bytes
 from ingest.model import Case, Chunk, Section
 
 FORMAT = 1
@@ -123,21 +121,5 @@ def save_store(store: Store, data_dir: Path) -> Path:
     path = store_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(store.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{STORE_FILE}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with suppress(OSError):  # make the rename itself durable where the OS allows it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    atomic_write_bytes(path, data)
     return path
