@@ -18,7 +18,7 @@ from casesearch.atomic import recover_dir
 from index.build import CASES, CENTROIDS, CHUNKS, DENSE, LEXICAL, index_dir
 from index.dense import DenseIndex, use_single_thread
 from index.embedder import Embedder, load_embedder
-from index.fusion import FusionSettings, fuse, rerank_within_languages
+from index.fusion import FusionSettings, fuse
 from index.grouping import group_by_case
 from index.highlight import best_sentences
 from index.lexical import LexicalIndex
@@ -345,10 +345,6 @@ class Searcher:
                 same_lang = gate_all[self.chunk_lang_pos[cand]]
                 dense_part = centred if settings.language_centering else sims
                 fused = fuse(dense_part, bm25_all[cand], same_lang, settings.fusion)
-                if settings.fusion.keep_language_balance:
-                    fused = rerank_within_languages(
-                        fused, dense_part, self.chunk_lang[cand].astype(str)
-                    )
         groups = group_by_case(cand, fused, self.chunk_case, k, settings.case_aggregation)
         timings["fuse_group"] = (time.perf_counter() - t0) * 1000
 
