@@ -1,9 +1,18 @@
 """Build (or update) the search index of a data directory from its case store.
 
-Incremental by construction: every chunk's embedding is cached under a hash of its text and the
-model id, taken from the previous index, so re-indexing embeds only new or changed chunks, and
-removed cases simply leave. The whole index folder is written aside and swapped in, so an
-interrupted build leaves the previous index usable.
+Incremental by construction, at two levels:
+
+* **Cases.** Every case has a fingerprint (its record, chunk layout and the model). Cases whose
+  fingerprint is in the index are left where they are; new and changed cases are written to a
+  new small segment, and changed or removed ones are marked deleted (see
+  :mod:`index.segments`). Adding one document to a large index therefore touches that document
+  only. When deleted rows or segments pile up, the next build merges everything into one
+  segment (a *full* build), and so does ``rebuild`` or a switch to an approximate index.
+* **Chunks.** Embeddings and BM25 postings are cached under a hash of the chunk's text and the
+  model id, so even a full build embeds and analyses only new or changed chunks.
+
+Every version of the index is written aside and swapped in, so an interrupted build leaves the
+previous index usable.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,20 +29,30 @@ import numpy as np
 
 from casesearch.atomic import recover_dir, staged_dir
 from index.centering import centre, language_centroids
-from index.dense import DenseIndex
+from index.dense import HNSW_THRESHOLD, DenseIndex
 from index.embedder import Embedder
-from index.lexical import LexicalIndex
+from index.lexical import BM25_B, BM25_K1, Postings
 from index.manifest import FORMAT_VERSION, IndexError_, Manifest
+from index.segments import (
+    DENSE,
+    Segment,
+    link_segment,
+    read_case_keys,
+    read_chunk_meta,
+    read_hashes,
+    read_segment,
+    read_vectors,
+    segment_name,
+    write_segment,
+)
 from ingest.model import Case, chunk_text_for_embedding
 
 INDEX_DIRNAME = "index"
-VECTORS = "vectors.npy"
-HASHES = "hashes.json"
-CHUNKS = "chunks.json"
-CASES = "cases.json"
-DENSE = "dense.faiss"
-LEXICAL = "bm25"
-CENTROIDS = "centroids.json"
+
+#: A full (merging) build replaces appending once this share of stored chunks is deleted ...
+MAX_DELETED_SHARE = 0.25
+#: ... or once the index has this many segments.
+MAX_SEGMENTS = 8
 
 
 @dataclass
@@ -45,6 +64,10 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     removed: int = 0
+    #: ``full`` (one new segment for everything), ``append`` (a segment for what changed),
+    #: or ``unchanged`` (nothing to write).
+    mode: str = "full"
+    segments: int = 0
     languages: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     index_dir: str = ""
@@ -64,23 +87,12 @@ def chunk_hash(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()[:32]
 
 
-def _previous_vectors(folder: Path, model_id: str) -> dict[str, np.ndarray]:
-    """Embeddings of the previous index by chunk hash (empty if none or another model)."""
-    recover_dir(folder)
-    try:
-        manifest = Manifest.load(folder)
-    except IndexError_:
-        return {}
-    if manifest.model_id != model_id or not (folder / VECTORS).exists():
-        return {}
-    try:
-        hashes = json.loads((folder / HASHES).read_text(encoding="utf-8"))
-        vectors = np.load(folder / VECTORS, mmap_mode="r")
-    except (OSError, ValueError):
-        return {}
-    if len(hashes) != len(vectors):
-        return {}
-    return {h: vectors[i] for i, h in enumerate(hashes)}
+def corpus_fingerprint(hashes: list[str]) -> str:
+    """Order-sensitive digest of all chunk hashes: equal fingerprints, equal index content."""
+    digest = hashlib.sha256()
+    for h in hashes:
+        digest.update(h.encode())
+    return digest.hexdigest()[:16]
 
 
 def _case_record(case: Case) -> dict[str, object]:
@@ -98,14 +110,219 @@ def _case_record(case: Case) -> dict[str, object]:
     }
 
 
-def corpus_fingerprint(hashes: list[str]) -> str:
-    """Order-sensitive digest of all chunk hashes: equal fingerprints, equal index content."""
-    digest = hashlib.sha256()
-    for h in hashes:
-        digest.update(h.encode())
-    return digest.hexdigest()[:16]
+def _chunk_rows(case: Case, case_row: int) -> list[dict[str, object]]:
+    return [
+        {
+            "id": c.id,
+            "case": case_row,
+            "start": c.start,
+            "end": c.end,
+            "section": c.section,
+            "lang": c.lang,
+        }
+        for c in case.chunks
+    ]
 
 
+def case_fingerprint(model_id: str, record: dict[str, object], rows: list[dict]) -> str:
+    """Digest of everything the index stores about a case: equal digest, nothing to redo."""
+    payload = json.dumps([FORMAT_VERSION, model_id, record, rows], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- previous index
+class _Previous:
+    """The index being updated: its manifest, live cases, and cached vectors and postings."""
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        #: case id -> (segment position, local case index, fingerprint), live cases only.
+        self.live: dict[str, tuple[int, int, str]] = {}
+        #: chunk hash -> (segment position, row), every stored chunk (live or deleted).
+        self.where: dict[str, tuple[int, int]] = {}
+        self.hashes: list[list[str]] = []
+        self.chunk_cases: list[np.ndarray] = []
+        self.chunk_langs: list[np.ndarray] = []
+        self.stored_chunks = 0
+        self.deleted_chunks = 0
+        for pos, entry in enumerate(manifest.segments):
+            seg = folder / str(entry["name"])
+            hashes = read_hashes(seg)
+            chunk_cases, chunk_langs = read_chunk_meta(seg)
+            deleted = {int(i) for i in entry.get("deleted_cases", [])}
+            for local, (case_id, fp) in enumerate(read_case_keys(seg)):
+                if local not in deleted:
+                    self.live[case_id] = (pos, local, fp)
+            for row, h in enumerate(hashes):
+                self.where.setdefault(h, (pos, row))
+            self.hashes.append(hashes)
+            self.chunk_cases.append(chunk_cases)
+            self.chunk_langs.append(chunk_langs)
+            self.stored_chunks += len(hashes)
+            self.deleted_chunks += int(np.isin(chunk_cases, list(deleted)).sum())
+        self._vectors: dict[int, np.ndarray] = {}
+        self._postings: dict[int, Postings] = {}
+
+    def segment_dir(self, pos: int) -> Path:
+        return self.folder / str(self.manifest.segments[pos]["name"])
+
+    def vectors(self, pos: int) -> np.ndarray:
+        if pos not in self._vectors:
+            self._vectors[pos] = read_vectors(self.segment_dir(pos))
+        return self._vectors[pos]
+
+    def postings(self, pos: int) -> Postings:
+        if pos not in self._postings:
+            self._postings[pos] = read_segment(self.segment_dir(pos)).postings
+        return self._postings[pos]
+
+    def live_hashes(self) -> list[str]:
+        out: list[str] = []
+        for pos, entry in enumerate(self.manifest.segments):
+            deleted = list({int(i) for i in entry.get("deleted_cases", [])})
+            keep = ~np.isin(self.chunk_cases[pos], deleted)
+            out.extend(h for h, k in zip(self.hashes[pos], keep.tolist(), strict=True) if k)
+        return out
+
+
+def _open_previous(folder: Path, model_id: str) -> _Previous | None:
+    """The current index if it can be updated in place (same model and format)."""
+    recover_dir(folder)
+    try:
+        manifest = Manifest.load(folder)
+    except IndexError_:
+        return None
+    if manifest.model_id != model_id:
+        return None
+    try:
+        return _Previous(folder, manifest)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# --------------------------------------------------------------------------- new content
+@dataclass
+class _Batch:
+    """Cases to write into one new segment, with their chunk texts and hashes."""
+
+    cases: list[Case]
+    records: list[dict[str, object]]
+    rows: list[dict[str, object]]
+    keys: list[tuple[str, str]]
+    texts: list[str]
+    hashes: list[str]
+
+
+def _batch(cases: list[Case], model_id: str, records=None, rows_of=None, keys=None) -> _Batch:
+    out = _Batch([], [], [], [], [], [])
+    for i, case in enumerate(cases):
+        record = records[i] if records else _case_record(case)
+        rows = rows_of[i] if rows_of else _chunk_rows(case, 0)
+        key = keys[i] if keys else (case.id, case_fingerprint(model_id, record, rows))
+        local = len(out.cases)
+        out.cases.append(case)
+        out.records.append(record)
+        out.keys.append(key)
+        for chunk, row in zip(case.chunks, rows, strict=True):
+            out.rows.append({**row, "case": local})
+            text = chunk_text_for_embedding(case, chunk)
+            out.texts.append(text)
+            out.hashes.append(chunk_hash(model_id, text))
+    return out
+
+
+def _segment_for(
+    batch: _Batch,
+    embedder: Embedder,
+    previous: _Previous | None,
+    precomputed: Mapping[str, np.ndarray] | None,
+    report: BuildReport,
+    *,
+    batch_size: int,
+    progress: bool,
+) -> Segment:
+    """Vectors and postings for a batch: cached where possible, computed otherwise."""
+    n = len(batch.hashes)
+    vectors = np.zeros((n, embedder.dim), dtype=np.float32)
+    missing = []
+    from_previous: dict[int, list[tuple[int, int]]] = {}  # segment -> [(new row, old row)]
+    for i, h in enumerate(batch.hashes):
+        if previous is not None and h in previous.where:
+            pos, row = previous.where[h]
+            from_previous.setdefault(pos, []).append((i, row))
+        elif precomputed is not None and h in precomputed:
+            vectors[i] = precomputed[h]
+        else:
+            missing.append(i)
+    t0 = time.perf_counter()
+    fresh = embedder.encode_documents(
+        [batch.texts[i] for i in missing], batch_size=batch_size, show_progress=progress
+    )
+    report.seconds["embed"] = time.perf_counter() - t0
+    if missing:
+        vectors[np.asarray(missing)] = fresh
+    report.embedded = len(missing)
+
+    t0 = time.perf_counter()
+    parts: list[Postings] = []
+    order: list[int] = []
+    for pos, pairs in sorted(from_previous.items()):
+        new_rows = np.asarray([p[0] for p in pairs], dtype=np.int64)
+        old_rows = np.asarray([p[1] for p in pairs], dtype=np.int64)
+        vectors[new_rows] = previous.vectors(pos)[old_rows]
+        parts.append(previous.postings(pos).take(old_rows))
+        order.extend(new_rows.tolist())
+    taken = set(order)
+    rest = [i for i in range(n) if i not in taken]
+    if rest:
+        langs = [str(batch.rows[i]["lang"]) for i in rest]
+        parts.append(Postings.from_texts([batch.texts[i] for i in rest], langs))
+        order.extend(rest)
+    postings = Postings.concat(parts) if parts else Postings.from_tokens([])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[np.asarray(order, dtype=np.int64)] = np.arange(n)
+    postings = postings.take(inverse) if n else postings
+    report.seconds["bm25"] = time.perf_counter() - t0
+    return Segment(vectors, batch.hashes, batch.rows, batch.records, batch.keys, postings)
+
+
+def _manifest(
+    embedder: Embedder,
+    backend: str | None,
+    dense_kind: str,
+    segments: list[dict[str, object]],
+    hashes: list[str],
+    cases: int,
+    languages: dict[str, int],
+) -> Manifest:
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        model_id=embedder.model_id,
+        dim=embedder.dim,
+        prompts=embedder.info.prompts,
+        backend=backend or getattr(embedder.info, "backend", "torch"),
+        quantization=getattr(embedder.info, "quantization", "none"),
+        vector_space=getattr(embedder.info, "vector_space", ""),
+        dense_kind=dense_kind,
+        chunks=len(hashes),
+        cases=cases,
+        corpus_fingerprint=corpus_fingerprint(hashes),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        languages=languages,
+        settings={"bm25": {"k1": BM25_K1, "b": BM25_B}, "dense_vectors": "language-centred"},
+        segments=segments,
+    )
+
+
+def _languages(rows: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for lang in rows:
+        out[lang] = out.get(lang, 0) + 1
+    return out
+
+
+# --------------------------------------------------------------------------- build
 def build_index(
     cases: list[Case],
     data_dir: Path,
@@ -118,7 +335,7 @@ def build_index(
     batch_size: int = 32,
     precomputed: Mapping[str, np.ndarray] | None = None,
 ) -> BuildReport:
-    """Embed and index ``cases`` into ``data_dir/index``, reusing cached embeddings.
+    """Embed and index ``cases`` into ``data_dir/index``, reusing what is already indexed.
 
     Args:
         cases: the cases of the store (``ingest.store.load_store(data_dir).cases``).
@@ -127,95 +344,210 @@ def build_index(
         dense_kind: ``flat`` (exact), ``hnsw`` (approximate) or ``auto`` (by size).
         backend: recorded in the manifest (which runtime produced the vectors); defaults
             to the embedder's own.
-        rebuild: ignore cached embeddings and embed everything again.
+        rebuild: ignore everything cached, embed and analyse every chunk again.
         progress: show a progress bar while embedding.
         batch_size: texts per model call.
-        precomputed: extra cached embeddings by :func:`chunk_hash`, used like those of the
-            previous index. Lets a caller that already holds vectors (an import, the scale
-            benchmark) index without embedding again; they must come from ``embedder``.
+        precomputed: extra cached embeddings by :func:`chunk_hash`. Lets a caller that
+            already holds vectors (an import, the scale benchmark) index without embedding
+            again; they must come from ``embedder``.
     """
-    report = BuildReport()
+    report = BuildReport(seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0})
     folder = index_dir(data_dir)
     started = time.perf_counter()
-    rows: list[dict[str, object]] = []
-    texts: list[str] = []
-    case_records = []
-    for case_row, case in enumerate(cases):
-        case_records.append(_case_record(case))
-        for chunk in case.chunks:
-            text = chunk_text_for_embedding(case, chunk)
-            texts.append(text)
-            rows.append(
-                {
-                    "id": chunk.id,
-                    "case": case_row,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                    "section": chunk.section,
-                    "lang": chunk.lang,
-                }
-            )
-    hashes = [chunk_hash(embedder.model_id, t) for t in texts]
-    previous = {} if rebuild else _previous_vectors(folder, embedder.model_id)
-    report.removed = len(set(previous) - set(hashes))
-    cache = {**precomputed, **previous} if precomputed else previous
-    missing = [i for i, h in enumerate(hashes) if h not in cache]
+    model_id = embedder.model_id
+    previous = None if rebuild else _open_previous(folder, model_id)
+
+    records = [_case_record(c) for c in cases]
+    rows_of = [_chunk_rows(c, 0) for c in cases]
+    keys = [
+        (c.id, case_fingerprint(model_id, r, rw))
+        for c, r, rw in zip(cases, records, rows_of, strict=True)
+    ]
+    n_chunks = sum(len(r) for r in rows_of)
+    kind = dense_kind
+    if kind == "auto":
+        kind = "hnsw" if n_chunks > HNSW_THRESHOLD else "flat"
+    unique_ids = len({c.id for c in cases}) == len(cases)
+
+    kept: set[str] = set()
+    if previous is not None and unique_ids:
+        kept = {cid for cid, fp in keys if previous.live.get(cid, (0, 0, ""))[2] == fp}
+    new_idx = [i for i, (cid, _) in enumerate(keys) if cid not in kept]
+    appendable = (
+        previous is not None
+        and unique_ids
+        and kind == "flat"
+        and previous.manifest.dense_kind == "flat"
+        and len(previous.manifest.segments) < MAX_SEGMENTS
+    )
+    if appendable:
+        assert previous is not None
+        gone = [v for cid, v in previous.live.items() if cid not in kept]
+        gone_chunks = sum(int((previous.chunk_cases[pos] == local).sum()) for pos, local, _ in gone)
+        new_chunks = sum(len(rows_of[i]) for i in new_idx)
+        deleted_after = previous.deleted_chunks + gone_chunks
+        stored_after = previous.stored_chunks + new_chunks
+        appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
-    t0 = time.perf_counter()
-    fresh = embedder.encode_documents(
-        [texts[i] for i in missing], batch_size=batch_size, show_progress=progress
-    )
-    report.seconds["embed"] = time.perf_counter() - t0
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    for j, i in enumerate(missing):
-        vectors[i] = fresh[j]
-    missing_set = set(missing)
-    for i, h in enumerate(hashes):
-        if i not in missing_set:
-            vectors[i] = cache[h]
-    report.embedded, report.reused = len(missing), len(texts) - len(missing)
+    if appendable:
+        assert previous is not None
+        _append(
+            cases, records, rows_of, keys, new_idx, kept, previous, embedder, backend,
+            precomputed, report, batch_size=batch_size, progress=progress,
+        )  # fmt: skip
+    else:
+        _full(
+            folder, cases, records, rows_of, keys, kind, previous, embedder, backend, precomputed,
+            report, batch_size=batch_size, progress=progress,
+        )  # fmt: skip
+    report.reused = report.chunks - report.embedded
+    report.seconds["total"] = time.perf_counter() - started
+    report.index_dir = str(folder)
+    return report
 
+
+def _full(
+    folder: Path,
+    cases: list[Case],
+    records: list[dict[str, object]],
+    rows_of: list[list[dict[str, object]]],
+    keys: list[tuple[str, str]],
+    kind: str,
+    previous: _Previous | None,
+    embedder: Embedder,
+    backend: str | None,
+    precomputed: Mapping[str, np.ndarray] | None,
+    report: BuildReport,
+    *,
+    batch_size: int,
+    progress: bool,
+) -> None:
+    """Write the whole index as one segment (first build, merge, rebuild, HNSW)."""
+    batch = _batch(cases, embedder.model_id, records, rows_of, keys)
+    segment = _segment_for(
+        batch, embedder, previous, precomputed, report, batch_size=batch_size, progress=progress
+    )
     t0 = time.perf_counter()
-    langs = [str(r["lang"]) for r in rows]
-    centroids = language_centroids(vectors, langs)
-    dense = DenseIndex.build(centre(vectors, langs, centroids), dense_kind)
+    langs = [str(r["lang"]) for r in batch.rows]
+    dense = None
+    if kind == "hnsw":
+        centroids = language_centroids(segment.vectors, langs)
+        dense = DenseIndex.build(centre(segment.vectors, langs, centroids), "hnsw")
     report.seconds["dense"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    lexical = LexicalIndex.build(texts, langs)
-    report.seconds["bm25"] = time.perf_counter() - t0
-
-    for lang in langs:
-        report.languages[lang] = report.languages.get(lang, 0) + 1
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        model_id=embedder.model_id,
-        dim=embedder.dim,
-        prompts=embedder.info.prompts,
-        backend=backend or getattr(embedder.info, "backend", "torch"),
-        quantization=getattr(embedder.info, "quantization", "none"),
-        vector_space=getattr(embedder.info, "vector_space", ""),
-        dense_kind=dense.kind,
-        chunks=len(rows),
-        cases=len(cases),
-        corpus_fingerprint=corpus_fingerprint(hashes),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        languages=report.languages,
-        settings={"bm25": {"k1": 1.2, "b": 0.75}, "dense_vectors": "language-centred"},
+    if previous is not None:
+        live_before = previous.live_hashes()
+        report.removed = len(set(live_before) - set(batch.hashes))
+        number = _next_number(previous.manifest)
+    else:
+        number = 1
+    name = segment_name(number)
+    report.mode = "full"
+    report.languages = _languages(langs)
+    report.cases, report.chunks, report.segments = len(cases), len(batch.rows), 1
+    manifest = _manifest(
+        embedder,
+        backend,
+        kind,
+        [{"name": name, "chunks": len(batch.rows), "cases": len(cases), "deleted_cases": []}],
+        batch.hashes,
+        len(cases),
+        report.languages,
     )
+    _write(folder, report, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
+
+
+def _write_full(
+    tmp: Path, name: str, segment: Segment, dense: DenseIndex | None, manifest: Manifest
+) -> None:
+    write_segment(tmp / name, segment)
+    if dense is not None:
+        dense.save(tmp / name / DENSE)
+    manifest.save(tmp)  # written last: a folder without it is never a valid index
+
+
+def _write(folder: Path, report: BuildReport, fill: Callable[[Path], None]) -> None:
+    """Fill a staged copy of the index folder and swap it in."""
     t0 = time.perf_counter()
     with staged_dir(folder) as tmp:
-        np.save(tmp / VECTORS, vectors)
-        (tmp / HASHES).write_text(json.dumps(hashes), encoding="utf-8")
-        (tmp / CHUNKS).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-        (tmp / CASES).write_text(json.dumps(case_records, ensure_ascii=False), encoding="utf-8")
-        dense.save(tmp / DENSE)
-        (tmp / CENTROIDS).write_text(
-            json.dumps({k: v.tolist() for k, v in centroids.items()}), encoding="utf-8"
-        )
-        lexical.save(tmp / LEXICAL)
-        manifest.save(tmp)  # written last: a folder without it is never a valid index
+        fill(tmp)
     report.seconds["save"] = time.perf_counter() - t0
-    report.seconds["total"] = time.perf_counter() - started
-    report.cases, report.chunks, report.index_dir = len(cases), len(rows), str(folder)
-    return report
+
+
+def _next_number(manifest: Manifest) -> int:
+    numbers = [int(str(s["name"]).rsplit("-", 1)[-1]) for s in manifest.segments] or [0]
+    return max(numbers) + 1
+
+
+def _append(
+    cases: list[Case],
+    records: list[dict[str, object]],
+    rows_of: list[list[dict[str, object]]],
+    keys: list[tuple[str, str]],
+    new_idx: list[int],
+    kept: set[str],
+    previous: _Previous,
+    embedder: Embedder,
+    backend: str | None,
+    precomputed: Mapping[str, np.ndarray] | None,
+    report: BuildReport,
+    *,
+    batch_size: int,
+    progress: bool,
+) -> None:
+    """Keep the unchanged cases where they are; add a segment for new and changed ones."""
+    manifest = previous.manifest
+    segments = [dict(s) for s in manifest.segments]
+    gone = [(pos, local) for cid, (pos, local, _) in previous.live.items() if cid not in kept]
+    for pos, local in gone:
+        segments[pos]["deleted_cases"] = sorted({*segments[pos]["deleted_cases"], local})
+    batch = _batch(
+        [cases[i] for i in new_idx],
+        embedder.model_id,
+        [records[i] for i in new_idx],
+        [rows_of[i] for i in new_idx],
+        [keys[i] for i in new_idx],
+    )
+    segment = None
+    if batch.cases:
+        segment = _segment_for(
+            batch, embedder, previous, precomputed, report, batch_size=batch_size,
+            progress=progress,
+        )  # fmt: skip
+        name = segment_name(_next_number(manifest))
+        entry = {"name": name, "chunks": len(batch.rows), "cases": len(batch.cases)}
+        segments.append({**entry, "deleted_cases": []})
+    # Only what changed was hashed above; the hashes of kept cases come from the segments.
+    live_before = previous.live_hashes()
+    live_after: list[str] = []
+    languages: dict[str, int] = {}
+    for pos, entry in enumerate(segments[: len(manifest.segments)]):
+        keep = ~np.isin(previous.chunk_cases[pos], list(entry["deleted_cases"]))
+        live_after.extend(h for h, k in zip(previous.hashes[pos], keep.tolist(), strict=True) if k)
+        for lang in previous.chunk_langs[pos][keep].tolist():
+            languages[lang] = languages.get(lang, 0) + 1
+    live_after.extend(batch.hashes)
+    for row in batch.rows:
+        languages[str(row["lang"])] = languages.get(str(row["lang"]), 0) + 1
+    report.removed = len(set(live_before) - set(live_after))
+    report.languages = dict(sorted(languages.items()))
+    report.cases, report.chunks, report.segments = len(cases), len(live_after), len(segments)
+    new_manifest = _manifest(
+        embedder, backend, "flat", segments, live_after, len(cases), report.languages
+    )
+    same_runtime = all(
+        getattr(new_manifest, key) == getattr(manifest, key)
+        for key in ("backend", "quantization", "vector_space", "prompts", "settings")
+    )
+    report.mode = "append" if (batch.cases or gone) else "unchanged"
+    if report.mode == "unchanged" and same_runtime:
+        return
+
+    def fill(tmp: Path) -> None:
+        for entry in manifest.segments:
+            link_segment(previous.folder / str(entry["name"]), tmp / str(entry["name"]))
+        if segment is not None:
+            write_segment(tmp / str(segments[-1]["name"]), segment)
+        new_manifest.save(tmp)  # written last: a folder without it is never a valid index
+
+    _write(previous.folder, report, fill)

@@ -35,12 +35,18 @@ def language_centroids(vectors: np.ndarray, langs: list[str]) -> dict[str, np.nd
     return out
 
 
-def centre(vectors: np.ndarray, langs: list[str], centroids: dict[str, np.ndarray]) -> np.ndarray:
-    """``vectors`` minus the centroid of each row's language."""
+def centre(
+    vectors: np.ndarray,
+    langs: list[str],
+    centroids: dict[str, np.ndarray],
+    *,
+    inplace: bool = False,
+) -> np.ndarray:
+    """``vectors`` minus the centroid of each row's language (``inplace`` saves a copy)."""
     if len(vectors) == 0:
         return vectors
     lang_arr = np.asarray(langs, dtype=object)
-    out = vectors.copy()
+    out = vectors if inplace else vectors.copy()
     for lang, mu in centroids.items():
         out[lang_arr == lang] -= mu
     return out

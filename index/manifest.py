@@ -13,7 +13,7 @@ from pathlib import Path
 
 from casesearch.atomic import atomic_write_text
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 
 
@@ -47,6 +47,9 @@ class Manifest:
     settings: dict[str, object] = field(default_factory=dict)
     quantization: str = "none"
     vector_space: str = ""
+    #: The segments of the index, in order: ``{"name", "chunks", "cases", "deleted_cases"}``
+    #: (see :mod:`index.segments`).
+    segments: list[dict[str, object]] = field(default_factory=list)
 
     def save(self, folder: Path) -> None:
         atomic_write_text(folder / MANIFEST, json.dumps(asdict(self), indent=2) + "\n")

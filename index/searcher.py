@@ -7,7 +7,6 @@ what is evaluated is what users get.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.atomic import recover_dir
-from index.build import CASES, CENTROIDS, CHUNKS, DENSE, LEXICAL, index_dir
+from index.build import index_dir
+from index.centering import centre, language_centroids
 from index.dense import DenseIndex, use_single_thread
 from index.embedder import Embedder, load_embedder
 from index.fusion import FusionSettings, fuse
@@ -24,6 +24,7 @@ from index.highlight import best_sentences
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
 from index.query_lang import query_language_probabilities
+from index.segments import DENSE, load_live
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
 
@@ -179,13 +180,17 @@ class Searcher:
             embedder = load_embedder(model or _model_name(manifest.model_id), data_dir)
         manifest.check_model(embedder.model_id, embedder.dim, folder)
         use_single_thread()
-        dense = DenseIndex.load(folder / DENSE, manifest.dense_kind)
-        lexical = LexicalIndex.load(folder / LEXICAL)
-        chunks = json.loads((folder / CHUNKS).read_text(encoding="utf-8"))
-        cases = json.loads((folder / CASES).read_text(encoding="utf-8"))
-        raw = json.loads((folder / CENTROIDS).read_text(encoding="utf-8"))
-        centroids = {k: np.asarray(v, dtype=np.float32) for k, v in raw.items()}
-        return cls(folder, manifest, embedder, dense, lexical, chunks, cases, centroids, settings)
+        live = load_live(folder, manifest.segments)
+        langs = [str(row["lang"]) for row in live.chunks]
+        centroids = language_centroids(live.vectors, langs)
+        if manifest.dense_kind == "hnsw":  # built once, by a full build (one segment)
+            dense = DenseIndex.load(folder / str(manifest.segments[0]["name"]) / DENSE, "hnsw")
+        else:  # exact search: the index is the centred vectors, cheap to lay out at load
+            dense = DenseIndex.build(centre(live.vectors, langs, centroids, inplace=True), "flat")
+        lexical = LexicalIndex(live.postings, langs)
+        return cls(
+            folder, manifest, embedder, dense, lexical, live.chunks, live.cases, centroids, settings
+        )
 
     def _centroid_offsets(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """``q·μ_lang`` for each chunk row: add it to a centred score to get the cosine."""

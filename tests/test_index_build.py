@@ -139,9 +139,9 @@ KILLED_BUILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+    import index.build
     from index.build import build_index
     from index.embedder import load_embedder
-    from index.lexical import LexicalIndex
     from ingest.pipeline import ingest_paths
     from ingest.store import load_store
 
@@ -149,14 +149,14 @@ KILLED_BUILD = textwrap.dedent(
     ingest_paths([corpus], data_dir)
     store = load_store(data_dir)
     embedder = load_embedder(None, model_dir)
-    original = LexicalIndex.save
+    original = index.build.write_segment
 
-    def slow_save(self, folder):
-        original(self, folder)
+    def slow_write(folder, segment):
+        original(folder, segment)
         print("SAVING", flush=True)   # the new index is half written now
         time.sleep(60)
 
-    LexicalIndex.save = slow_save
+    index.build.write_segment = slow_write
     build_index(store.cases, data_dir, embedder)
     """
 )
