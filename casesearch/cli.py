@@ -264,9 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_cli.add_arguments(p)
     p.add_argument(
         "--dense",
-        choices=["auto", "flat", "hnsw"],
+        choices=["auto", "flat", "flat32", "hnsw"],
         default="auto",
-        help="exact (flat) or approximate (hnsw) dense index; auto picks by size",
+        help="exhaustive search over float16 (flat) or float32 (flat32) vectors, or "
+        "approximate (hnsw); auto picks flat, or hnsw above 300k chunks",
     )
     p.add_argument("--rebuild", action="store_true", help="re-embed every chunk")
     p.add_argument("--json", action="store_true", help="print the build report as JSON")

@@ -17,10 +17,12 @@ previous index usable.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +31,7 @@ import numpy as np
 
 from casesearch.atomic import recover_dir, staged_dir
 from index.centering import centre, language_centroids
-from index.dense import HNSW_THRESHOLD, DenseIndex
+from index.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
 from index.embedder import Embedder
 from index.lexical import BM25_B, BM25_K1, Postings
 from index.manifest import FORMAT_VERSION, IndexError_, Manifest
@@ -37,8 +39,7 @@ from index.segments import (
     DENSE,
     Segment,
     link_segment,
-    read_case_keys,
-    read_chunk_meta,
+    read_case_index,
     read_hashes,
     read_segment,
     read_vectors,
@@ -126,8 +127,11 @@ def _chunk_rows(case: Case, case_row: int) -> list[dict[str, object]]:
 
 def case_fingerprint(model_id: str, record: dict[str, object], rows: list[dict]) -> str:
     """Digest of everything the index stores about a case: equal digest, nothing to redo."""
-    payload = json.dumps([FORMAT_VERSION, model_id, record, rows], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    meta = {k: v for k, v in record.items() if k != "text"}  # the text is hashed as it is
+    layout = [[r["start"], r["end"], r["section"], r["lang"], r["id"]] for r in rows]
+    digest = hashlib.sha256(json.dumps([FORMAT_VERSION, model_id, meta, layout]).encode())
+    digest.update(str(record["text"]).encode())
+    return digest.hexdigest()[:32]
 
 
 # --------------------------------------------------------------------------- previous index
@@ -143,22 +147,27 @@ class _Previous:
         self.where: dict[str, tuple[int, int]] = {}
         self.hashes: list[list[str]] = []
         self.chunk_cases: list[np.ndarray] = []
-        self.chunk_langs: list[np.ndarray] = []
+        #: per segment, per case: its chunk count by language.
+        self.case_langs: list[list[dict[str, int]]] = []
         self.stored_chunks = 0
         self.deleted_chunks = 0
         for pos, entry in enumerate(manifest.segments):
             seg = folder / str(entry["name"])
             hashes = read_hashes(seg)
-            chunk_cases, chunk_langs = read_chunk_meta(seg)
+            cases = read_case_index(seg)
+            sizes = [sum(langs.values()) for _, _, langs in cases]
+            chunk_cases = np.repeat(np.arange(len(cases), dtype=np.int64), sizes)
+            if len(chunk_cases) != len(hashes):
+                raise ValueError(f"segment {seg} lists {len(hashes)} chunks in its hashes only")
             deleted = {int(i) for i in entry.get("deleted_cases", [])}
-            for local, (case_id, fp) in enumerate(read_case_keys(seg)):
+            for local, (case_id, fp, _) in enumerate(cases):
                 if local not in deleted:
                     self.live[case_id] = (pos, local, fp)
             for row, h in enumerate(hashes):
                 self.where.setdefault(h, (pos, row))
             self.hashes.append(hashes)
             self.chunk_cases.append(chunk_cases)
-            self.chunk_langs.append(chunk_langs)
+            self.case_langs.append([langs for _, _, langs in cases])
             self.stored_chunks += len(hashes)
             self.deleted_chunks += int(np.isin(chunk_cases, list(deleted)).sum())
         self._vectors: dict[int, np.ndarray] = {}
@@ -323,6 +332,23 @@ def _languages(rows: list[str]) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- build
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a build allocates its many small objects.
+
+    With a large case list in memory, every automatic collection walks all of it; on a 100k
+    chunk index that made up a third of the time to add one document. Builds create no
+    reference cycles worth collecting early.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_index(
     cases: list[Case],
     data_dir: Path,
@@ -351,6 +377,25 @@ def build_index(
             already holds vectors (an import, the scale benchmark) index without embedding
             again; they must come from ``embedder``.
     """
+    with _collector_paused():
+        return _build(
+            cases, data_dir, embedder, dense_kind=dense_kind, backend=backend, rebuild=rebuild,
+            progress=progress, batch_size=batch_size, precomputed=precomputed,
+        )  # fmt: skip
+
+
+def _build(
+    cases: list[Case],
+    data_dir: Path,
+    embedder: Embedder,
+    *,
+    dense_kind: str,
+    backend: str | None,
+    rebuild: bool,
+    progress: bool,
+    batch_size: int,
+    precomputed: Mapping[str, np.ndarray] | None,
+) -> BuildReport:
     report = BuildReport(seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0})
     folder = index_dir(data_dir)
     started = time.perf_counter()
@@ -376,8 +421,8 @@ def build_index(
     appendable = (
         previous is not None
         and unique_ids
-        and kind == "flat"
-        and previous.manifest.dense_kind == "flat"
+        and kind in EXHAUSTIVE_KINDS
+        and previous.manifest.dense_kind == kind
         and len(previous.manifest.segments) < MAX_SEGMENTS
     )
     if appendable:
@@ -522,10 +567,13 @@ def _append(
     live_after: list[str] = []
     languages: dict[str, int] = {}
     for pos, entry in enumerate(segments[: len(manifest.segments)]):
-        keep = ~np.isin(previous.chunk_cases[pos], list(entry["deleted_cases"]))
+        dead = set(entry["deleted_cases"])
+        keep = ~np.isin(previous.chunk_cases[pos], list(dead))
         live_after.extend(h for h, k in zip(previous.hashes[pos], keep.tolist(), strict=True) if k)
-        for lang in previous.chunk_langs[pos][keep].tolist():
-            languages[lang] = languages.get(lang, 0) + 1
+        for local, counts in enumerate(previous.case_langs[pos]):
+            if local not in dead:
+                for lang, n in counts.items():
+                    languages[lang] = languages.get(lang, 0) + n
     live_after.extend(batch.hashes)
     for row in batch.rows:
         languages[str(row["lang"])] = languages.get(str(row["lang"]), 0) + 1
@@ -533,7 +581,7 @@ def _append(
     report.languages = dict(sorted(languages.items()))
     report.cases, report.chunks, report.segments = len(cases), len(live_after), len(segments)
     new_manifest = _manifest(
-        embedder, backend, "flat", segments, live_after, len(cases), report.languages
+        embedder, backend, manifest.dense_kind, segments, live_after, len(cases), report.languages
     )
     same_runtime = all(
         getattr(new_manifest, key) == getattr(manifest, key)

@@ -8,6 +8,7 @@ what is evaluated is what users get.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,20 @@ from index.query_lang import query_language_probabilities
 from index.segments import DENSE, load_live
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
+
+
+def top_rows(rows: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` rows with the highest scores, best first (ties: lower position first).
+
+    A partial selection first: BM25 matches tens of thousands of chunks in a large index and
+    only the best few hundred are kept, so sorting all of them is wasted time.
+    """
+    if len(rows) > n:
+        part = np.argpartition(-scores, n - 1)[:n]
+        order = part[np.lexsort((part, -scores[part]))]
+    else:
+        order = np.lexsort((np.arange(len(rows)), -scores))
+    return rows[order]
 
 
 class QueryError(ValueError):
@@ -136,6 +151,7 @@ class Searcher:
         self.chunks = chunks
         self.cases = cases
         self.settings = settings or SearchSettings()
+        self._executor: ThreadPoolExecutor | None = None
         self.chunk_case = np.asarray([int(c["case"]) for c in chunks], dtype=np.int64)
         self.chunk_lang = np.asarray([str(c["lang"]) for c in chunks], dtype=object)
         self.languages = sorted({str(c["lang"]) for c in cases} | set(self.chunk_lang.tolist()))
@@ -185,8 +201,9 @@ class Searcher:
         centroids = language_centroids(live.vectors, langs)
         if manifest.dense_kind == "hnsw":  # built once, by a full build (one segment)
             dense = DenseIndex.load(folder / str(manifest.segments[0]["name"]) / DENSE, "hnsw")
-        else:  # exact search: the index is the centred vectors, cheap to lay out at load
-            dense = DenseIndex.build(centre(live.vectors, langs, centroids, inplace=True), "flat")
+        else:  # exhaustive search: the centred vectors themselves, cheap to lay out at load
+            centred = centre(live.vectors, langs, centroids, inplace=True)
+            dense = DenseIndex.build(centred, manifest.dense_kind)
         lexical = LexicalIndex(live.postings, langs)
         return cls(
             folder, manifest, embedder, dense, lexical, live.chunks, live.cases, centroids, settings
@@ -257,6 +274,16 @@ class Searcher:
         text = cut
         return text
 
+    def _embedding_thread(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="casesearch-embed")
+        return self._executor
+
+    def _embed_query(self, text: str) -> tuple[np.ndarray, float]:
+        t0 = time.perf_counter()
+        vector = self.embedder.encode_queries([text])[0]
+        return vector, (time.perf_counter() - t0) * 1000
+
     # ------------------------------------------------------------------ search
     def search(
         self,
@@ -292,21 +319,15 @@ class Searcher:
 
         settings = self.settings
         n_candidates = max(settings.candidates, 10 * k)
+        # The question is embedded on a second thread (the model runs outside the GIL) while
+        # this one detects its language and scores BM25: those come for free on two cores.
+        pending = None
+        if mode != "bm25" or highlight:
+            pending = self._embedding_thread().submit(self._embed_query, text)
+        t0 = time.perf_counter()
         probs = query_language_probabilities(text, self.languages)
         response.query_languages = probs
-
-        qvec = None
-        if mode != "bm25" or highlight:
-            t0 = time.perf_counter()
-            qvec = self.embedder.encode_queries([text])[0]
-            timings["embed"] = (time.perf_counter() - t0) * 1000
-
-        rows = np.zeros(0, dtype=np.int64)
-        dense_scores = np.zeros(0, dtype=np.float32)
-        if mode != "bm25":
-            t0 = time.perf_counter()
-            rows, dense_scores = self.dense.search(qvec, n_candidates, allowed)
-            timings["faiss"] = (time.perf_counter() - t0) * 1000
+        timings["lang"] = (time.perf_counter() - t0) * 1000
 
         bm25_all = None
         if mode != "dense":
@@ -317,6 +338,19 @@ class Searcher:
                 mask[allowed] = True
                 bm25_all = np.where(mask, bm25_all, 0.0)
             timings["bm25"] = (time.perf_counter() - t0) * 1000
+
+        qvec = None
+        if pending is not None:
+            t0 = time.perf_counter()
+            qvec, timings["embed"] = pending.result()
+            timings["embed_wait"] = (time.perf_counter() - t0) * 1000
+
+        rows = np.zeros(0, dtype=np.int64)
+        dense_scores = np.zeros(0, dtype=np.float32)
+        if mode != "bm25":
+            t0 = time.perf_counter()
+            rows, dense_scores = self.dense.search(qvec, n_candidates, allowed)
+            timings["faiss"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         if mode == "dense":
@@ -332,13 +366,13 @@ class Searcher:
             )
             positive = np.flatnonzero(bm25_all > 0)
             if mode == "bm25":
-                top = positive[np.argsort(-bm25_all[positive], kind="stable")[:n_candidates]]
+                top = top_rows(positive, bm25_all[positive], n_candidates)
                 cand = top
                 fused = bm25_all[cand]
                 sims = np.full(len(cand), np.nan, dtype=np.float32)
             else:
                 gated = bm25_all[positive] * gate_all[self.chunk_lang_pos[positive]]
-                top = positive[np.argsort(-gated, kind="stable")[:n_candidates]]
+                top = top_rows(positive, gated, n_candidates)
                 cand = np.union1d(rows, top)
                 known = dict(zip(rows.tolist(), dense_scores.tolist(), strict=True))
                 extra = np.asarray([r for r in cand if r not in known], dtype=np.int64)

@@ -54,8 +54,20 @@ def write_segment(folder: Path, segment: Segment) -> None:
     (folder / HASHES).write_text(json.dumps(segment.hashes), encoding="utf-8")
     (folder / CHUNKS).write_text(json.dumps(segment.chunks, ensure_ascii=False), encoding="utf-8")
     (folder / CASES).write_text(json.dumps(segment.cases, ensure_ascii=False), encoding="utf-8")
-    (folder / CASE_KEYS).write_text(json.dumps(segment.case_keys), encoding="utf-8")
+    (folder / CASE_KEYS).write_text(json.dumps(_case_index(segment)), encoding="utf-8")
     segment.postings.save(folder)
+
+
+def _case_index(segment: Segment) -> list[list[object]]:
+    """Per case: id, fingerprint and chunk count by language (chunks of a case are contiguous).
+
+    Enough to update an index without reading its chunk rows.
+    """
+    counts: list[dict[str, int]] = [{} for _ in segment.cases]
+    for row in segment.chunks:
+        langs = counts[int(row["case"])]  # type: ignore[call-overload]
+        langs[str(row["lang"])] = langs.get(str(row["lang"]), 0) + 1
+    return [[cid, fp, n] for (cid, fp), n in zip(segment.case_keys, counts, strict=True)]
 
 
 def link_segment(source: Path, target: Path) -> None:
@@ -72,15 +84,10 @@ def read_hashes(folder: Path) -> list[str]:
     return json.loads((folder / HASHES).read_text(encoding="utf-8"))
 
 
-def read_case_keys(folder: Path) -> list[tuple[str, str]]:
-    return [tuple(k) for k in json.loads((folder / CASE_KEYS).read_text(encoding="utf-8"))]
-
-
-def read_chunk_meta(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The case index and the language of every chunk row of a segment."""
-    rows = json.loads((folder / CHUNKS).read_text(encoding="utf-8"))
-    cases = np.asarray([int(r["case"]) for r in rows], dtype=np.int64)
-    return cases, np.asarray([str(r["lang"]) for r in rows], dtype=object)
+def read_case_index(folder: Path) -> list[tuple[str, str, dict[str, int]]]:
+    """Per case of a segment: id, fingerprint, and its chunk count by language."""
+    raw = json.loads((folder / CASE_KEYS).read_text(encoding="utf-8"))
+    return [(str(cid), str(fp), {str(k): int(v) for k, v in n.items()}) for cid, fp, n in raw]
 
 
 def read_vectors(folder: Path) -> np.ndarray:
@@ -94,7 +101,7 @@ def read_segment(folder: Path) -> Segment:
         hashes=read_hashes(folder),
         chunks=json.loads((folder / CHUNKS).read_text(encoding="utf-8")),
         cases=json.loads((folder / CASES).read_text(encoding="utf-8")),
-        case_keys=read_case_keys(folder),
+        case_keys=[(cid, fp) for cid, fp, _ in read_case_index(folder)],
         postings=Postings.load(folder),
     )
 
