@@ -29,6 +29,10 @@ class IndexMismatchError(IndexError_):
     """The index was built with another model or format than the one in use."""
 
 
+class IndexDamagedError(IndexError_):
+    """A file of the index is missing or unreadable (changed or damaged outside casesearch)."""
+
+
 @dataclass
 class Manifest:
     """Everything needed to decide whether an index can serve the current configuration."""

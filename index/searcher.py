@@ -23,7 +23,7 @@ from index.fusion import FusionSettings, fuse
 from index.grouping import group_by_case
 from index.highlight import best_sentences
 from index.lexical import LexicalIndex
-from index.manifest import Manifest
+from index.manifest import IndexDamagedError, Manifest
 from index.query_lang import query_language_probabilities
 from index.segments import DENSE, load_live
 
@@ -196,7 +196,13 @@ class Searcher:
             embedder = load_embedder(model or _model_name(manifest.model_id), data_dir)
         manifest.check_model(embedder.model_id, embedder.dim, folder)
         use_single_thread()
-        live = load_live(folder, manifest.segments)
+        try:
+            live = load_live(folder, manifest.segments)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexDamagedError(
+                f"The index in {folder} cannot be read ({type(exc).__name__}: {exc}). Rebuild "
+                f"it with `casesearch index --rebuild --data-dir {data_dir}`."
+            ) from exc
         langs = [str(row["lang"]) for row in live.chunks]
         centroids = language_centroids(live.vectors, langs)
         if manifest.dense_kind == "hnsw":  # built once, by a full build (one segment)

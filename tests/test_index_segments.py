@@ -187,3 +187,23 @@ def _row(postings: Postings, row: int) -> tuple[list[int], list[float]]:
     m = postings.matrix
     start, end = m.indptr[row], m.indptr[row + 1]
     return m.indices[start:end].tolist(), m.data[start:end].tolist()
+
+
+def test_a_damaged_segment_is_named_with_the_way_out(
+    seed_cases, seed_data_dir: Path, tmp_path: Path, embedder
+) -> None:
+    from index.manifest import IndexDamagedError
+
+    data_dir = tmp_path / "data"
+    build_index(seed_cases, data_dir, embedder, precomputed=_seed_vectors(seed_data_dir))
+    folder = index_dir(data_dir)
+    segment = folder / str(Manifest.load(folder).segments[0]["name"])
+    (segment / "postings.npz").write_bytes(b"not a matrix")
+    with pytest.raises(IndexDamagedError, match="--rebuild") as info:
+        Searcher.load(data_dir, embedder)
+    assert str(folder) in str(info.value)
+    # ... and the way out works: a rebuild replaces the damaged index.
+    vectors = _seed_vectors(seed_data_dir)
+    report = build_index(seed_cases, data_dir, embedder, rebuild=True, precomputed=vectors)
+    assert report.mode == "full"
+    assert Searcher.load(data_dir, embedder).search("klimaborgerting", 3).results
