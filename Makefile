@@ -30,7 +30,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The index (and its sentence vectors) is brought up to date before the app starts; the app
+# can also build it itself on first visit (another data directory, or after a reset).
 run: setup
+	$(BIN)/casesearch index
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: setup-dev browser

@@ -25,12 +25,13 @@ PHASES = {
     "ingest": "Reading the case files",
     "embed": "Indexing passages",
     "load": "Opening the index",
+    "sentences": "Preparing sentence highlights",
     "done": "Ready",
 }
 
 
 def _fraction(phase: str, done: int, total: int) -> float:
-    fixed = {"model": 0.02, "ingest": 0.08, "load": 0.97, "done": 1.0}
+    fixed = {"model": 0.02, "ingest": 0.08, "load": 0.96, "sentences": 0.98, "done": 1.0}
     if phase in fixed:
         return fixed[phase]
     return 0.12 + 0.84 * (done / total if total else 1.0)

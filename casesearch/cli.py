@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from casesearch.config import DEFAULT_CORPUS, default_model, resolve_data_dir
@@ -125,14 +126,34 @@ def cmd_index(args: argparse.Namespace) -> int:
         progress=progress,
     )
     built.ingest = report.to_dict()
-    if args.json:
-        print(json.dumps(built.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    if not args.json:
         print(
             f"indexed {built.cases} cases, {built.chunks} chunks "
-            f"({built.embedded} embedded, {built.reused} reused, {built.removed} removed) "
-            f"in {built.seconds['total']:.1f}s -> {built.index_dir}"
+            f"({built.embedded} embedded, {built.reused} reused, {built.removed} removed; "
+            f"{built.mode}) in {built.seconds['total']:.1f}s -> {built.index_dir}"
         )
+    sentences = None
+    if not args.no_sentences:
+        from index.sentence_vectors import prepare_for_index
+
+        if not args.json:
+            print(
+                "The index is ready. Preparing sentence vectors, so results show their best "
+                "sentence at once (Ctrl-C stops this safely; the next run resumes).",
+                file=sys.stderr,
+            )
+        sentences = prepare_for_index(data_dir, embedder, progress=progress)
+        if not args.json:
+            state = "stopped early" if sentences.interrupted else "done"
+            print(
+                f"sentence vectors: {sentences.sentences} sentences, {sentences.embedded} "
+                f"embedded now, {sentences.stored_before} stored before ({state}, "
+                f"{sentences.seconds:.1f}s)"
+            )
+    if args.json:
+        out = built.to_dict()
+        out["sentence_vectors"] = None if sentences is None else asdict(sentences)
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -262,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="ingest files (default: corpus/) and update the index")
     _add_common(p)
     ingest_cli.add_arguments(p)
+    p.add_argument(
+        "--no-sentences",
+        action="store_true",
+        help="skip preparing sentence vectors (results then embed their sentences when shown)",
+    )
     p.add_argument(
         "--dense",
         choices=["auto", "flat", "flat32", "hnsw"],

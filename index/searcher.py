@@ -26,6 +26,7 @@ from index.lexical import LexicalIndex
 from index.manifest import IndexDamagedError, Manifest
 from index.query_lang import query_language_probabilities
 from index.segments import DENSE, load_live
+from index.sentence_vectors import SentenceVectors
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
 
@@ -116,6 +117,8 @@ class SearchResponse:
     notices: list[str] = field(default_factory=list)
     query_languages: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: Sentences looked at and embedded while marking (0 embedded: all were stored).
+    highlight_counts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -152,6 +155,8 @@ class Searcher:
         self.cases = cases
         self.settings = settings or SearchSettings()
         self._executor: ThreadPoolExecutor | None = None
+        #: Stored sentence vectors for marking best sentences (set by :meth:`load`).
+        self.sentences: SentenceVectors | None = None
         self.chunk_case = np.asarray([int(c["case"]) for c in chunks], dtype=np.int64)
         self.chunk_lang = np.asarray([str(c["lang"]) for c in chunks], dtype=object)
         self.languages = sorted({str(c["lang"]) for c in cases} | set(self.chunk_lang.tolist()))
@@ -211,9 +216,11 @@ class Searcher:
             centred = centre(live.vectors, langs, centroids, inplace=True)
             dense = DenseIndex.build(centred, manifest.dense_kind)
         lexical = LexicalIndex(live.postings, langs)
-        return cls(
+        searcher = cls(
             folder, manifest, embedder, dense, lexical, live.chunks, live.cases, centroids, settings
         )
+        searcher.sentences = SentenceVectors.open(data_dir, manifest.model_id, manifest.dim)
+        return searcher
 
     def _centroid_offsets(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """``q·μ_lang`` for each chunk row: add it to a centred score to get the cosine."""
@@ -423,10 +430,13 @@ class Searcher:
             )
         if highlight and results and qvec is not None:
             t0 = time.perf_counter()
-            spans = best_sentences(self.embedder, qvec, [r.excerpt for r in results])
+            excerpts = [r.excerpt for r in results]
+            counts: dict[str, float] = {}
+            spans = best_sentences(self.embedder, qvec, excerpts, self.sentences, counts)
             for result, span in zip(results, spans, strict=True):
                 result.highlight = span
             timings["highlight"] = (time.perf_counter() - t0) * 1000
+            response.highlight_counts = counts
         response.results = results
         if results and probs:
             qlang = max(probs, key=probs.get)  # type: ignore[arg-type]

@@ -145,3 +145,17 @@ def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
         cases=cases,
         postings=Postings.concat(postings) if len(postings) != 1 else postings[0],
     )
+
+
+def live_excerpts(folder: Path, segments: list[dict[str, object]]) -> list[str]:
+    """The text of every live chunk (what search results show), without loading vectors."""
+    out: list[str] = []
+    for entry in segments:
+        seg = folder / str(entry["name"])
+        deleted = {int(i) for i in entry.get("deleted_cases", [])}  # type: ignore[union-attr]
+        cases = json.loads((seg / CASES).read_text(encoding="utf-8"))
+        for row in json.loads((seg / CHUNKS).read_text(encoding="utf-8")):
+            case = int(row["case"])
+            if case not in deleted:
+                out.append(str(cases[case]["text"])[int(row["start"]) : int(row["end"])])
+    return out

@@ -90,11 +90,13 @@ def _upload_section() -> None:
         "ingest": "Reading the files…",
         "embed": "Indexing new passages…",
         "load": "Opening the updated index…",
+        "sentences": "Preparing sentence highlights…",
         "done": "Done.",
     }
 
     def progress(phase: str, done: int, total: int) -> None:
-        frac = {"model": 0.02, "ingest": 0.05, "load": 0.97, "done": 1.0}.get(phase)
+        fixed = {"model": 0.02, "ingest": 0.05, "load": 0.96, "sentences": 0.98, "done": 1.0}
+        frac = fixed.get(phase)
         if frac is None:
             frac = 0.1 + 0.85 * (done / total if total else 1.0)
             label = f"Indexing new passages… {done} of {total}" if total > 1 else labels[phase]

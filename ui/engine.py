@@ -218,7 +218,8 @@ class IndexHolder:
         started = time.perf_counter()
         embedder = self.embedder()
         qvec = embedder.encode_queries([response.query])[0]
-        spans = best_sentences(embedder, qvec, [r.excerpt for r in todo])
+        store = self.searcher().sentences
+        spans = best_sentences(embedder, qvec, [r.excerpt for r in todo], store)
         for result, span in zip(todo, spans, strict=True):
             result.highlight = span
         response._marked = True  # type: ignore[attr-defined]
@@ -232,6 +233,7 @@ class IndexHolder:
         its own (its files may have arrived after the first one started reading).
         """
         from index.build import build_index
+        from index.sentence_vectors import prepare_for_index
         from ingest.pipeline import ingest_paths
         from ingest.store import load_store
 
@@ -255,7 +257,9 @@ class IndexHolder:
                 report("embed", 0, 1)
                 built = build_index(store.cases, self.data_dir, _ProgressEmbedder(embedder, report))
                 report("load", 0, 1)
-                self.searcher()
+                searcher = self.searcher()
+                report("sentences", 0, 1)  # new excerpts' sentences: marked at once later
+                prepare_for_index(self.data_dir, embedder, store=searcher.sentences)
             except Exception as exc:
                 self.state.error = f"{type(exc).__name__}: {exc}"
                 raise
