@@ -494,7 +494,7 @@ def _full(
         embedder,
         backend,
         kind,
-        [{"name": name, "chunks": len(batch.rows), "cases": len(cases), "deleted_cases": []}],
+        [_segment_entry(name, batch)],
         batch.hashes,
         len(cases),
         report.languages,
@@ -517,6 +517,17 @@ def _write(folder: Path, report: BuildReport, fill: Callable[[Path], None]) -> N
     with staged_dir(folder) as tmp:
         fill(tmp)
     report.seconds["save"] = time.perf_counter() - t0
+
+
+def _segment_entry(name: str, batch: _Batch) -> dict[str, object]:
+    """A segment's line in the manifest; ``fingerprint`` names its content (its chunk hashes)."""
+    return {
+        "name": name,
+        "chunks": len(batch.rows),
+        "cases": len(batch.cases),
+        "fingerprint": corpus_fingerprint(batch.hashes),
+        "deleted_cases": [],
+    }
 
 
 def _next_number(manifest: Manifest) -> int:
@@ -560,8 +571,7 @@ def _append(
             progress=progress,
         )  # fmt: skip
         name = segment_name(_next_number(manifest))
-        entry = {"name": name, "chunks": len(batch.rows), "cases": len(batch.cases)}
-        segments.append({**entry, "deleted_cases": []})
+        segments.append(_segment_entry(name, batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
     live_before = previous.live_hashes()
     live_after: list[str] = []

@@ -148,7 +148,7 @@ def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
 
 
 def live_excerpts(folder: Path, segments: list[dict[str, object]]) -> list[str]:
-    """The text of every live chunk (what search results show), without loading vectors."""
+    """The text of every live chunk of ``segments`` (what results show), without vectors."""
     out: list[str] = []
     for entry in segments:
         seg = folder / str(entry["name"])

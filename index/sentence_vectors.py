@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import threading
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 DIRNAME = "sentence-vectors"
 KEYS = ".keys.npy"
+#: Fingerprints of the index segments whose sentences are all stored.
+PREPARED = "prepared-segments.json"
 VECTORS = ".vectors.npy"
 #: Parts are merged into one when a store has more than this many (each search that meets
 #: new sentences adds a small part).
@@ -144,6 +147,17 @@ class SentenceVectors:
                 if vec is not None:
                     out[i], found[i] = vec, True
         return found, out
+
+    def prepared_segments(self) -> set[str]:
+        try:
+            return set(json.loads((self.folder / PREPARED).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return set()
+
+    def mark_prepared(self, fingerprints: Iterable[str]) -> None:
+        done = sorted(self.prepared_segments() | set(fingerprints))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.folder / PREPARED, json.dumps(done).encode())
 
     # ------------------------------------------------------------------ writing
     def add(self, keys: np.ndarray, vectors: np.ndarray, *, remember: bool = True) -> None:
@@ -260,7 +274,9 @@ def prepare_for_index(
 ) -> PrepareReport:
     """Prepare the sentence vectors of every excerpt of the data directory's index.
 
-    ``store``: the one a loaded searcher uses, so it serves the new vectors at once.
+    Segments already prepared (by content fingerprint) are skipped, so after adding one
+    document only that document's sentences are looked at. ``store``: the one a loaded
+    searcher uses, so it serves the new vectors at once.
     """
     from index.build import index_dir
     from index.manifest import Manifest
@@ -270,10 +286,15 @@ def prepare_for_index(
     manifest = Manifest.load(folder)
     if store is None:
         store = SentenceVectors.open(data_dir, manifest.model_id, manifest.dim)
-    excerpts = live_excerpts(folder, manifest.segments)
-    return prepare(
+    done = store.prepared_segments()
+    todo = [s for s in manifest.segments if s.get("fingerprint") not in done]
+    report = prepare(
         store,
-        excerpts,
+        live_excerpts(folder, todo),
         lambda texts: embedder.encode_documents(list(texts), batch_size=64),  # type: ignore[attr-defined]
         progress=progress,
     )
+    fingerprints = [str(s["fingerprint"]) for s in todo if s.get("fingerprint")]
+    if fingerprints and not report.interrupted:
+        store.mark_prepared(fingerprints)
+    return report

@@ -11,7 +11,12 @@ import pytest
 import index.sentence_vectors as sv
 from index.highlight import best_sentences
 from index.searcher import Searcher
-from index.sentence_vectors import SentenceVectors, prepare_for_index, store_dir
+from index.sentence_vectors import (
+    SentenceVectors,
+    prepare_for_index,
+    store_dir,
+    unique_sentences,
+)
 
 QUESTIONS = [
     "how to involve unemployed residents in waste work",
@@ -32,7 +37,7 @@ def test_prepared_sentences_mark_without_embedding(data_dir: Path, embedder) -> 
     report = prepare_for_index(data_dir, embedder)
     assert report.sentences > 100 and report.embedded == report.sentences
     again = prepare_for_index(data_dir, embedder)
-    assert again.embedded == 0 and again.stored_before == report.sentences
+    assert again.sentences == 0 and again.embedded == 0  # every segment is marked prepared
 
     searcher = Searcher.load(data_dir, embedder)
     for question in QUESTIONS:
@@ -43,6 +48,30 @@ def test_prepared_sentences_mark_without_embedding(data_dir: Path, embedder) -> 
         qvec = embedder.encode_queries([response.query])[0]
         fresh = best_sentences(embedder, qvec, [r.excerpt for r in response.results])
         assert [r.highlight for r in response.results] == fresh
+
+
+def test_after_an_append_only_the_new_segment_is_prepared(
+    seed_data_dir: Path, tmp_path: Path, embedder
+) -> None:
+    from index.build import build_index
+    from ingest.store import load_store
+
+    store = load_store(seed_data_dir)
+    assert store is not None
+    data_dir = tmp_path / "data"
+    cases = store.cases
+    build_index(cases[:-3], data_dir, embedder)
+    first = prepare_for_index(data_dir, embedder)
+    added = build_index(cases, data_dir, embedder)
+    assert added.mode == "append"
+    second = prepare_for_index(data_dir, embedder)
+    new_excerpts = [c.text[k.start : k.end] for c in cases[-3:] for k in c.chunks]
+    assert 0 < second.sentences <= len(unique_sentences(new_excerpts))
+    assert second.sentences < first.sentences
+    searcher = Searcher.load(data_dir, embedder)
+    response = searcher.search(cases[-1].title, 3)
+    assert response.results[0].case_id == cases[-1].id
+    assert response.highlight_counts["sentences_embedded"] == 0
 
 
 def test_sentences_met_at_search_time_are_stored(data_dir: Path, embedder) -> None:
