@@ -8,11 +8,13 @@ Usage::
 What it measures (see BENCHMARKS.md for the results and how the corpora are made):
 
 * query latency of ``Searcher.search`` through the Python API (question embedding included,
-  k=10, hybrid, highlight on and off), p50/p95 and the share of each stage, all corpus sizes
-  and both highlight settings interleaved question by question;
+  k=10, hybrid; best sentences not marked, marked from stored sentence vectors, and marked by
+  embedding the sentences), p50/p95 and the share of each stage, all interleaved question by
+  question;
 * indexing throughput with real embedding on 500 real chunks of 150-200 words, and peak memory;
-* the time to add one document to the largest index (``build_index`` again with one more case);
-* recall@100 of the HNSW index against exact search on the largest corpus;
+* the time to add one document to the largest index (``build_index`` again with one more case,
+  then preparing its sentence vectors);
+* recall@100 of float16 exhaustive search and of HNSW against float32 exhaustive search;
 * optionally (``--participedia``) ingest + index of the Participedia file end to end.
 
 Each phase runs in its own child process so that its peak memory is its own.
@@ -43,7 +45,9 @@ from benchmarks.common import (
     summary,
 )
 
-STAGES = ("embed", "faiss", "bm25", "fuse_group", "highlight")
+#: Stages on the searching thread, in order; they add up to the search time. The question's
+#: embedding runs on a second thread meanwhile; ``embed_wait`` is what is left of it.
+MAIN_STAGES = ("lang", "bm25", "embed_wait", "faiss", "fuse_group", "highlight")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -94,6 +98,8 @@ def worker_base(params: dict) -> dict:
 def worker_build(params: dict) -> dict:
     """Build the index of a synthetic corpus through ``build_index`` (vectors pre-seeded)."""
     from index.build import build_index, index_dir
+    from index.manifest import Manifest
+    from index.sentence_vectors import SentenceVectors
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
@@ -104,11 +110,21 @@ def worker_build(params: dict) -> dict:
     data_dir = _corpus_dir(work, size)
     shutil.rmtree(data_dir, ignore_errors=True)
     report = build_index(corpus.cases, data_dir, embedder, rebuild=True, precomputed=pre)
+    t0 = time.perf_counter()
+    store = SentenceVectors.open(data_dir, embedder.model_id, embedder.dim)
+    sentences = synth.store_sentence_vectors(corpus, vectors, store)
+    manifest = Manifest.load(index_dir(data_dir))
+    store.mark_prepared(str(seg["fingerprint"]) for seg in manifest.segments)
+    sentence_s = time.perf_counter() - t0
     return {
         "size": size,
         "cases": report.cases,
         "chunks": report.chunks,
+        "mode": report.mode,
         "embedded": report.embedded,
+        "sentences": sentences,
+        "sentence_store_seconds": round(sentence_s, 1),
+        "sentence_store_mb": _dir_mb(store.folder),
         "real_base_vectors": real,
         "languages": report.languages,
         "synth_seconds": round(synth_s, 1),
@@ -118,7 +134,12 @@ def worker_build(params: dict) -> dict:
 
 
 def worker_search(params: dict) -> dict:
-    """Latency of ``Searcher.search`` at every size, highlight on and off, interleaved."""
+    """Latency of ``Searcher.search`` at every size and highlight setting, interleaved.
+
+    Highlight settings: ``off``; ``stored`` (sentence vectors prepared, as after
+    ``casesearch index``); ``embedded`` (no stored vectors: every sentence shown is embedded,
+    as before preparation; smallest size only, it costs the same at every size).
+    """
     from index.searcher import Searcher
 
     work, sizes = Path(params["work"]), [int(s) for s in params["sizes"]]
@@ -126,33 +147,49 @@ def worker_search(params: dict) -> dict:
     questions, source = load_questions(int(params["questions"]))
     searchers = {}
     loaded_mb = {}
+    load_s = {}
     for size in sizes:
         before = current_rss_mb()
+        t0 = time.perf_counter()
         searchers[size] = Searcher.load(_corpus_dir(work, size), embedder)
+        load_s[size] = round(time.perf_counter() - t0, 2)
         loaded_mb[size] = round(current_rss_mb() - before, 1)
-    combos = [(size, hl) for size in sizes for hl in (False, True)]
+    combos = [(size, hl) for size in sizes for hl in ("off", "stored")] + [(sizes[0], "embedded")]
+
+    def run(size: int, hl: str, q: str):
+        searcher = searchers[size]
+        stored = searcher.sentences
+        if hl == "embedded":
+            searcher.sentences = None
+        try:
+            return searcher.search(q, 10, mode="hybrid", highlight=hl != "off")
+        finally:
+            searcher.sentences = stored
+
     for q in questions[:3]:  # warm-up: first calls allocate
         for size, hl in combos:
-            searchers[size].search(q, 10, highlight=hl)
+            run(size, hl, q)
     totals: dict[str, list[float]] = {f"{s}/{h}": [] for s, h in combos}
     stages: dict[str, dict[str, list[float]]] = {key: {} for key in totals}
+    embedded: dict[str, list[float]] = {key: [] for key in totals}
     for qi, q in enumerate(questions):
         shift = qi % len(combos)
         for size, hl in combos[shift:] + combos[:shift]:
             t0 = time.perf_counter()
-            response = searchers[size].search(q, 10, mode="hybrid", highlight=hl)
+            response = run(size, hl, q)
             elapsed = (time.perf_counter() - t0) * 1000
             key = f"{size}/{hl}"
             totals[key].append(elapsed)
             for stage, ms in response.timings_ms.items():
                 stages[key].setdefault(stage, []).append(ms)
+            embedded[key].append(response.highlight_counts.get("sentences_embedded", 0))
     out: dict[str, object] = {}
     for size, hl in combos:
         key = f"{size}/{hl}"
         mean_total = sum(totals[key]) / len(totals[key])
         share = {
             stage: round(100 * sum(stages[key].get(stage, [])) / len(totals[key]) / mean_total, 1)
-            for stage in STAGES
+            for stage in MAIN_STAGES
             if stage in stages[key]
         }
         share["other"] = round(100 - sum(share.values()), 1)
@@ -162,12 +199,14 @@ def worker_search(params: dict) -> dict:
             "total_ms": summary(totals[key]),
             "stage_ms": {s: summary(v) for s, v in stages[key].items()},
             "share_percent": share,
+            "sentences_embedded_mean": round(float(sum(embedded[key]) / len(embedded[key])), 1),
         }
     return {
         "questions": len(questions),
         "question_source": source,
         "backend": _backend_name(embedder),
         "loaded_index_mb": loaded_mb,
+        "load_seconds": load_s,
         "results": out,
     }
 
@@ -245,6 +284,8 @@ def worker_add_one(params: dict) -> dict:
     import numpy as np
 
     from index.build import build_index
+    from index.searcher import Searcher
+    from index.sentence_vectors import prepare_for_index
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
@@ -257,23 +298,33 @@ def worker_add_one(params: dict) -> dict:
         new = synth.variant_case(typical[r], 1000 + r, vocab)
         new.title = f"New case {r}: {typical[r].title}"
         report = build_index([*corpus.cases, new], data_dir, embedder)
+        prepared = prepare_for_index(data_dir, embedder)
         runs.append(
             {
                 "chunks": report.chunks,
+                "mode": report.mode,
+                "segments": report.segments,
                 "embedded": report.embedded,
                 "reused": report.reused,
                 "removed": report.removed,
                 "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+                "sentences": prepared.sentences,
+                "sentences_embedded": prepared.embedded,
+                "sentences_seconds": round(prepared.seconds, 3),
             }
         )
         log(f"add-one {r}: {runs[-1]['seconds']}")
     keys = runs[0]["seconds"].keys()
     median = {k: round(float(np.median([x["seconds"][k] for x in runs])), 3) for k in keys}
-    return {"size": size, "runs": runs, "median_seconds": median}
+    median["sentences"] = round(float(np.median([x["sentences_seconds"] for x in runs])), 3)
+    t0 = time.perf_counter()
+    Searcher.load(data_dir, embedder)  # what a running app does after an update
+    reopen_s = time.perf_counter() - t0
+    return {"size": size, "runs": runs, "median_seconds": median, "reopen_seconds": reopen_s}
 
 
 def worker_hnsw(params: dict) -> dict:
-    """Recall@100 of HNSW against exact search, and both latencies, on the largest corpus."""
+    """Recall@100 of float16 exhaustive and HNSW search against float32 exhaustive search."""
     import numpy as np
 
     from index.dense import DenseIndex, use_single_thread
@@ -283,32 +334,38 @@ def worker_hnsw(params: dict) -> dict:
     _base, _corpus, vectors, _real = _synth_corpus(work, size, embedder.model_id)
     questions, _source = load_questions(int(params["questions"]))
     queries = embedder.encode_queries(questions)
-    flat = DenseIndex.build(vectors, "flat")
+    exact = DenseIndex.build(vectors, "flat32")
+    flat16 = DenseIndex.build(vectors, "flat")
     t0 = time.perf_counter()
     hnsw = DenseIndex.build(vectors, "hnsw")
     build_s = time.perf_counter() - t0
     use_single_thread()
     out: dict[str, object] = {"size": size, "hnsw_build_seconds": round(build_s, 1)}
-    flat_ms, flat_ids = [], []
+    exact_ms, exact_ids = [], []
     for q in queries:
         t0 = time.perf_counter()
-        ids, _ = flat.search(q, 100)
-        flat_ms.append((time.perf_counter() - t0) * 1000)
-        flat_ids.append(set(ids.tolist()))
-    out["flat_ms"] = summary(flat_ms)
-    for ef in (96, 200):
-        hnsw.index.hnsw.efSearch = ef
+        ids, _ = exact.search(q, 100)
+        exact_ms.append((time.perf_counter() - t0) * 1000)
+        exact_ids.append(set(ids.tolist()))
+    out["flat32_ms"] = summary(exact_ms)
+
+    def against_exact(index: DenseIndex) -> dict[str, object]:
         recalls, ms = [], []
-        for q, truth in zip(queries, flat_ids, strict=True):
+        for q, truth in zip(queries, exact_ids, strict=True):
             t0 = time.perf_counter()
-            ids, _ = hnsw.search(q, 100)
+            ids, _ = index.search(q, 100)
             ms.append((time.perf_counter() - t0) * 1000)
             recalls.append(len(truth & set(ids.tolist())) / max(1, len(truth)))
-        out[f"hnsw_ef{ef}"] = {
+        return {
             "recall_at_100": round(float(np.mean(recalls)), 4),
             "min_recall": round(float(np.min(recalls)), 4),
             "ms": summary(ms),
         }
+
+    out["flat_fp16"] = against_exact(flat16)
+    for ef in (96, 200):
+        hnsw.index.hnsw.efSearch = ef
+        out[f"hnsw_ef{ef}"] = against_exact(hnsw)
     return out
 
 
@@ -364,18 +421,23 @@ def markdown(results: dict) -> str:
     search = results.get("search", {}).get("results", {})
     if search:
         lines += [
-            "| chunks | highlight | p50 ms | p95 ms | embed | faiss | bm25 | fuse+group | "
-            "highlight | other |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| chunks | highlight | p50 ms | p95 ms | embed p50 ms (2nd thread) | "
+            + " | ".join(f"{s} p50" for s in MAIN_STAGES)
+            + " | shares: "
+            + " / ".join((*MAIN_STAGES, "other"))
+            + " |",
+            "|---:|---|---:|---:|---:|" + "---:|" * len(MAIN_STAGES) + "---|",
         ]
         for row in search.values():
+            stage = row["stage_ms"]
             share = row["share_percent"]
-            cells = [f"{share.get(s, 0.0):.0f}%" for s in (*STAGES, "other")]
+            cells = [
+                f"{stage[s]['p50']:.1f}" if s in stage else "—" for s in ("embed", *MAIN_STAGES)
+            ]
+            shares = " / ".join(f"{share.get(s, 0.0):.0f}%" for s in (*MAIN_STAGES, "other"))
             lines.append(
-                f"| {row['size']:,} | {'on' if row['highlight'] else 'off'} | "
-                f"{row['total_ms']['p50']:.1f} | {row['total_ms']['p95']:.1f} | "
-                + " | ".join(cells)
-                + " |"
+                f"| {row['size']:,} | {row['highlight']} | {row['total_ms']['p50']:.1f} | "
+                f"{row['total_ms']['p95']:.1f} | " + " | ".join(cells) + f" | {shares} |"
             )
         lines.append("")
     for build in results.get("builds", []):

@@ -121,7 +121,6 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "shared": "other jobs (tests, evaluations, an app) ran on the same machine",
     }
 
 

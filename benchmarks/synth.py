@@ -314,3 +314,37 @@ def precomputed_for(corpus: Corpus, vectors: np.ndarray, model_id: str) -> dict[
             out[chunk_hash(model_id, chunk_text_for_embedding(case, chunk))] = vectors[row]
             row += 1
     return out
+
+
+def store_sentence_vectors(corpus: Corpus, vectors: np.ndarray, store, part: int = 50_000) -> int:
+    """Fill a sentence-vector store for every excerpt of ``corpus`` without the model.
+
+    Each sentence gets its chunk's vector plus noise (re-normalised), like variant chunks:
+    what marking costs depends on looking vectors up and multiplying, not on what they
+    mean. Returns how many distinct sentences were stored.
+    """
+    from ingest.sentences import sentence_spans
+
+    rng = np.random.default_rng(SEED + 2)
+    dim = vectors.shape[1]
+    seen: set[int] = set()
+    keys: list[int] = []
+    rows: list[int] = []
+    row = 0
+    for case in corpus.cases:
+        for chunk in case.chunks:
+            excerpt = case.text[chunk.start : chunk.end]
+            for start, end in sentence_spans(excerpt):
+                key = store.key(excerpt[start:end])
+                if key not in seen:
+                    seen.add(key)
+                    keys.append(key)
+                    rows.append(row)
+            row += 1
+    sigma = NOISE_NORM / np.sqrt(dim)
+    for begin in range(0, len(keys), part):
+        src = np.asarray(rows[begin : begin + part], dtype=np.int64)
+        block = vectors[src] + rng.normal(0.0, sigma, (len(src), dim)).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        store.add(np.asarray(keys[begin : begin + part], dtype=np.uint64), block, remember=False)
+    return len(keys)

@@ -17,12 +17,10 @@ previous index usable.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.atomic import recover_dir, staged_dir
+from casesearch.collector import collector_paused
 from index.centering import centre, language_centroids
 from index.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
 from index.embedder import Embedder
@@ -332,23 +331,6 @@ def _languages(rows: list[str]) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- build
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a build allocates its many small objects.
-
-    With a large case list in memory, every automatic collection walks all of it; on a 100k
-    chunk index that made up a third of the time to add one document. Builds create no
-    reference cycles worth collecting early.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_index(
     cases: list[Case],
     data_dir: Path,
@@ -377,7 +359,7 @@ def build_index(
             already holds vectors (an import, the scale benchmark) index without embedding
             again; they must come from ``embedder``.
     """
-    with _collector_paused():
+    with collector_paused():
         return _build(
             cases, data_dir, embedder, dense_kind=dense_kind, backend=backend, rebuild=rebuild,
             progress=progress, batch_size=batch_size, precomputed=precomputed,

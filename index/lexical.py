@@ -136,8 +136,12 @@ class Postings:
         return Postings(self.matrix[np.asarray(rows, dtype=np.int64)], self.vocab)
 
     @classmethod
-    def concat(cls, parts: Sequence[Postings]) -> Postings:
-        """Stack postings row-wise over the union of their vocabularies (unused terms dropped)."""
+    def concat(cls, parts: Sequence[Postings], *, prune: bool = True) -> Postings:
+        """Stack postings row-wise over the union of their vocabularies.
+
+        ``prune`` drops terms no row uses any more (worth it before writing, not when an index
+        is only being opened).
+        """
         vocab: dict[str, int] = {}
         blocks = []
         for part in parts:
@@ -153,10 +157,15 @@ class Postings:
             indptr.append(b[2][1:].astype(np.int64) + offset)
             offset += int(b[2][-1])
         matrix = sp.csr_matrix(
-            (data.astype(np.float32), indices.astype(np.int32), np.concatenate(indptr)),
+            (
+                data.astype(np.float32, copy=False),
+                indices.astype(np.int32, copy=False),
+                np.concatenate(indptr),
+            ),
             shape=(n_rows, len(vocab)),
         )
-        return cls(matrix, list(vocab)).pruned()
+        joined = cls(matrix, list(vocab))
+        return joined.pruned() if prune else joined
 
     def pruned(self) -> Postings:
         """Drop terms that no row uses (after rows were taken away)."""

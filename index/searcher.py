@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.atomic import recover_dir
+from casesearch.collector import collector_paused
 from index.build import index_dir
 from index.centering import centre, language_centroids
 from index.dense import DenseIndex, use_single_thread
@@ -202,7 +203,8 @@ class Searcher:
         manifest.check_model(embedder.model_id, embedder.dim, folder)
         use_single_thread()
         try:
-            live = load_live(folder, manifest.segments)
+            with collector_paused():
+                live = load_live(folder, manifest.segments)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexDamagedError(
                 f"The index in {folder} cannot be read ({type(exc).__name__}: {exc}). Rebuild "

@@ -143,7 +143,7 @@ def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
         hashes=hashes,
         chunks=chunks,
         cases=cases,
-        postings=Postings.concat(postings) if len(postings) != 1 else postings[0],
+        postings=Postings.concat(postings, prune=False) if len(postings) != 1 else postings[0],
     )
 
 
