@@ -71,3 +71,41 @@ def test_empty_query_exits_with_message(seed_data_dir: Path) -> None:
     out = run("search", "  ", data_dir=seed_data_dir)
     assert out.returncode == 2
     assert "empty" in out.stderr
+
+
+def test_index_appends_and_prepares_only_new_sentences(
+    tmp_path: Path, model_dir: Path, embedder
+) -> None:
+    assert embedder.dim  # the fixture converts the model into model_dir
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "models").symlink_to(model_dir / "models")
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "garden.txt").write_text(
+        "Community garden in Nordby\n\nResidents turned an empty lot into a vegetable garden. "
+        "Volunteers teach children to grow beans.",
+        encoding="utf-8",
+    )
+    first = run("index", str(cases), "--json", data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["mode"] == "full"
+    assert report["sentence_vectors"]["embedded"] == report["sentence_vectors"]["sentences"] >= 2
+
+    (cases / "ferry.txt").write_text(
+        "Ferry timetable with islanders\n\nIslanders redesigned the winter timetable. "
+        "Three workshops were held in the harbour.",
+        encoding="utf-8",
+    )
+    second = run("index", str(cases), data_dir=data_dir)
+    assert second.returncode == 0, second.stderr
+    assert "(1 embedded" in second.stdout and "append)" in second.stdout
+    assert "sentence vectors: 2 sentences, 2 embedded now" in second.stdout
+
+    (cases / "bikes.txt").write_text("Bike repair cafe\n\nNeighbours fix bicycles.", "utf-8")
+    third = run("index", str(cases), "--no-sentences", data_dir=data_dir)
+    assert third.returncode == 0, third.stderr
+    assert "append)" in third.stdout and "sentence vectors" not in third.stdout
+    found = run("search", "fixing bicycles together", "-k", "1", data_dir=data_dir)
+    assert "Bike repair cafe" in found.stdout and ">>>" in found.stdout

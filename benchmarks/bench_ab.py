@@ -1,0 +1,108 @@
+"""Search latency of this checkout against another one (an earlier commit), alternating.
+
+Usage::
+
+    git worktree add /tmp/cs-old <commit>
+    (cd /tmp/cs-old && PYTHONPATH=. ../main/.venv/bin/python benchmarks/bench_search.py \\
+        --sizes 100000 --embed-budget 0 --work-dir /tmp/cs-bench-old \\
+        --skip base,throughput,search,add_one,hnsw,highlight_threads)
+    .venv/bin/python benchmarks/bench_ab.py --other /tmp/cs-old --other-work /tmp/cs-bench-old \\
+        --work /tmp/cs-bench --size 100000 --rounds 3
+
+Each side's index must have been built by that side's own code (its ``bench_search.py``
+build phase). Every round runs one process per side, alternately, each loading its index,
+warming up with 3 questions and timing ``Searcher.search(q, 10, mode="hybrid",
+highlight=False)`` for the same questions; the report pools the timings of all rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Runs inside each checkout (only uses what every version of the project has).
+WORKER = """
+import json, sys, time
+from pathlib import Path
+from benchmarks.bench_search import _corpus_dir, _embedder
+from benchmarks.common import load_questions
+from index.searcher import Searcher
+work, size, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, None))
+questions, _ = load_questions(n)
+for q in questions[:3]:
+    searcher.search(q, 10, highlight=False)
+times = []
+for q in questions:
+    t0 = time.perf_counter()
+    searcher.search(q, 10, mode="hybrid", highlight=False)
+    times.append((time.perf_counter() - t0) * 1000)
+print("RESULT " + json.dumps(times))
+"""
+
+
+def run_side(repo: Path, work: Path, size: int, questions: int) -> list[float]:
+    env = dict(os.environ, PYTHONPATH=str(repo), HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, "-c", WORKER, str(work), str(size), str(questions)]
+    out = subprocess.run(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, text=True, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT ") :])
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, int(0.95 * len(values)) - 1)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--other", required=True, help="the other checkout")
+    parser.add_argument("--other-work", required=True, help="its benchmark work folder")
+    parser.add_argument("--work", required=True, help="this checkout's benchmark work folder")
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ab.json"))
+    args = parser.parse_args(argv)
+    sides = {
+        "other": (Path(args.other).resolve(), Path(args.other_work)),
+        "this": (REPO, Path(args.work)),
+    }
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    per_round: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(args.rounds):
+        for name, (repo, work) in sides.items():
+            t = run_side(repo, work, args.size, args.questions)
+            times[name] += t
+            per_round[name].append(round(statistics.median(t), 2))
+    result = {
+        "size": args.size,
+        "questions": args.questions,
+        "rounds": args.rounds,
+        "other": str(sides["other"][0]),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "sides": {
+            name: {
+                "p50_ms": round(statistics.median(t), 2),
+                "p95_ms": round(p95(t), 2),
+                "p50_per_round": per_round[name],
+            }
+            for name, t in times.items()
+        },
+    }
+    result["ratio_p50_this_over_other"] = round(
+        result["sides"]["this"]["p50_ms"] / result["sides"]["other"]["p50_ms"], 3
+    )
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
