@@ -13,12 +13,14 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import index.build
 from index.build import build_index, index_dir
 from index.lexical import LexicalIndex, Postings, analyze
 from index.manifest import Manifest
-from index.searcher import Searcher
+from index.searcher import Searcher, top_rows
 from index.segments import read_hashes, read_vectors
 from ingest.store import load_store
 
@@ -207,3 +209,20 @@ def test_a_damaged_segment_is_named_with_the_way_out(
     report = build_index(seed_cases, data_dir, embedder, rebuild=True, precomputed=vectors)
     assert report.mode == "full"
     assert Searcher.load(data_dir, embedder).search("klimaborgerting", 3).results
+
+
+@given(
+    st.lists(st.integers(0, 50), min_size=0, max_size=300),
+    st.integers(1, 120),
+)
+def test_top_rows_is_a_stable_sort_cut_to_n(values: list[int], n: int) -> None:
+    """The partial selection returns what a full stable sort would (ties: earlier first)."""
+    scores = np.asarray(values, dtype=np.float32)
+    rows = np.arange(1000, 1000 + len(values), dtype=np.int64)
+    expected = rows[np.argsort(-scores, kind="stable")[:n]]
+    got = top_rows(rows, scores, n)
+    np.testing.assert_array_equal(np.sort(scores[got - 1000])[::-1], scores[expected - 1000])
+    boundary = scores[expected[-1] - 1000] if len(expected) else None
+    strict = [r for r in expected if scores[r - 1000] != boundary]
+    assert set(strict) <= set(got.tolist())
+    assert list(got) == sorted(got, key=lambda r: (-scores[r - 1000], r))
