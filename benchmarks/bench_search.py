@@ -211,24 +211,6 @@ def worker_search(params: dict) -> dict:
     }
 
 
-def worker_highlight_threads(params: dict) -> dict:
-    """Best-sentence marking with one and with two model threads, interleaved."""
-    import os
-
-    from index.searcher import Searcher
-
-    work, size = Path(params["work"]), int(params["size"])
-    searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, params.get("backend")))
-    questions, _source = load_questions(int(params["questions"]))
-    times: dict[str, list[float]] = {"1": [], "2": []}
-    for i, q in enumerate(questions):
-        for threads in ("1", "2") if i % 2 else ("2", "1"):
-            os.environ["CASESEARCH_QUERY_THREADS"] = threads
-            response = searcher.search(q, 10, highlight=True)
-            times[threads].append(response.timings_ms.get("highlight", float("nan")))
-    return {"size": size, "highlight_ms": {f"{t} threads": summary(v) for t, v in times.items()}}
-
-
 def _chunks_of_words(base, low: int, high: int, count: int):
     """``count`` real chunks of ``low``-``high`` words, each as a one-chunk case."""
     from ingest.model import Case, Chunk
@@ -370,8 +352,9 @@ def worker_hnsw(params: dict) -> dict:
 
 
 def worker_participedia(params: dict) -> dict:
-    """Ingest and index the Participedia file end to end, as a user would."""
+    """Ingest and index the Participedia file end to end, as ``casesearch index`` does."""
     from index.build import build_index
+    from index.sentence_vectors import prepare_for_index
 
     work = Path(params["work"])
     try:
@@ -391,6 +374,7 @@ def worker_participedia(params: dict) -> dict:
     ingest_s = time.perf_counter() - t0
     assert store is not None
     report = build_index(store.cases, data_dir, embedder)
+    sentences = prepare_for_index(data_dir, embedder)
     return {
         "backend": _backend_name(embedder),
         "cases": report.cases,
@@ -398,7 +382,10 @@ def worker_participedia(params: dict) -> dict:
         "model_load_seconds": round(load_s, 1),
         "ingest_seconds": round(ingest_s, 1),
         "index_seconds": {k: round(v, 1) for k, v in report.seconds.items()},
-        "total_seconds": round(ingest_s + report.seconds["total"], 1),
+        "searchable_after_seconds": round(ingest_s + report.seconds["total"], 1),
+        "sentences": sentences.sentences,
+        "sentence_seconds": round(sentences.seconds, 1),
+        "total_seconds": round(ingest_s + report.seconds["total"] + sentences.seconds, 1),
     }
 
 
@@ -410,7 +397,6 @@ WORKERS = {
     "add_one": worker_add_one,
     "hnsw": worker_hnsw,
     "participedia": worker_participedia,
-    "highlight_threads": worker_highlight_threads,
 }
 
 
@@ -535,12 +521,6 @@ def main(argv: list[str] | None = None) -> int:
         log("hnsw recall")
         results["hnsw"] = run_worker(
             script, "hnsw", {**common, "size": sizes[-1], "questions": 100}
-        )
-        save()
-    if "highlight_threads" not in skip:
-        log("highlight threads")
-        results["highlight_threads"] = run_worker(
-            script, "highlight_threads", {**common, "size": sizes[0], "questions": 20}
         )
         save()
     if args.participedia:
