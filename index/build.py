@@ -172,6 +172,10 @@ class _Previous:
         self._vectors: dict[int, np.ndarray] = {}
         self._postings: dict[int, Postings] = {}
 
+    def case_size(self, pos: int, local: int) -> int:
+        """Number of chunks of case ``local`` of segment ``pos``."""
+        return sum(self.case_langs[pos][local].values())
+
     def segment_dir(self, pos: int) -> Path:
         return self.folder / str(self.manifest.segments[pos]["name"])
 
@@ -222,12 +226,16 @@ class _Batch:
     hashes: list[str]
 
 
-def _batch(cases: list[Case], model_id: str, records=None, rows_of=None, keys=None) -> _Batch:
+def _batch(
+    cases: list[Case],
+    model_id: str,
+    records: list[dict[str, object]],
+    rows_of: list[list[dict[str, object]]],
+    keys: list[tuple[str, str]],
+) -> _Batch:
+    """Collect the cases of a new segment; only here are chunk texts built and hashed."""
     out = _Batch([], [], [], [], [], [])
-    for i, case in enumerate(cases):
-        record = records[i] if records else _case_record(case)
-        rows = rows_of[i] if rows_of else _chunk_rows(case, 0)
-        key = keys[i] if keys else (case.id, case_fingerprint(model_id, record, rows))
+    for case, record, rows, key in zip(cases, records, rows_of, keys, strict=True):
         local = len(out.cases)
         out.cases.append(case)
         out.records.append(record)
@@ -410,7 +418,7 @@ def _build(
     if appendable:
         assert previous is not None
         gone = [v for cid, v in previous.live.items() if cid not in kept]
-        gone_chunks = sum(int((previous.chunk_cases[pos] == local).sum()) for pos, local, _ in gone)
+        gone_chunks = sum(previous.case_size(pos, local) for pos, local, _ in gone)
         new_chunks = sum(len(rows_of[i]) for i in new_idx)
         deleted_after = previous.deleted_chunks + gone_chunks
         stored_after = previous.stored_chunks + new_chunks
@@ -537,8 +545,11 @@ def _append(
     manifest = previous.manifest
     segments = [dict(s) for s in manifest.segments]
     gone = [(pos, local) for cid, (pos, local, _) in previous.live.items() if cid not in kept]
+    newly_deleted: dict[int, set[int]] = {}
     for pos, local in gone:
-        segments[pos]["deleted_cases"] = sorted({*segments[pos]["deleted_cases"], local})
+        newly_deleted.setdefault(pos, set()).add(local)
+    for pos, locals_ in newly_deleted.items():
+        segments[pos]["deleted_cases"] = sorted({*segments[pos]["deleted_cases"], *locals_})
     batch = _batch(
         [cases[i] for i in new_idx],
         embedder.model_id,
