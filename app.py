@@ -19,29 +19,7 @@ import streamlit as st
 from index.manifest import IndexMismatchError, IndexMissingError
 from ui import common
 from ui.engine import IndexHolder
-
-PHASES = {
-    "model": "Loading the language model",
-    "ingest": "Reading the case files",
-    "embed": "Indexing passages",
-    "load": "Opening the index",
-    "sentences": "Preparing sentence highlights",
-    "done": "Ready",
-}
-
-
-def _fraction(phase: str, done: int, total: int) -> float:
-    fixed = {"model": 0.02, "ingest": 0.08, "load": 0.96, "sentences": 0.98, "done": 1.0}
-    if phase in fixed:
-        return fixed[phase]
-    return 0.12 + 0.84 * (done / total if total else 1.0)
-
-
-def _label(phase: str, done: int, total: int) -> str:
-    label = PHASES.get(phase, phase)
-    if phase == "embed" and total > 1:
-        label += f" — {done} of {total}"
-    return label + "…" if phase != "done" else label
+from ui.progress import phase_fraction, phase_label
 
 
 def _build_first_index(holder: IndexHolder, first: bool = True) -> bool:
@@ -56,7 +34,10 @@ def _build_first_index(holder: IndexHolder, first: bool = True) -> bool:
     if holder.state.running:
         while holder.state.running:
             s = holder.state
-            bar.progress(_fraction(s.phase, s.done, s.total), text=_label(s.phase, s.done, s.total))
+            bar.progress(
+                phase_fraction(s.phase, s.done, s.total),
+                text=phase_label(s.phase, s.done, s.total),
+            )
             time.sleep(0.5)
         if holder.state.error:
             st.error(f"Building the index failed: {holder.state.error}")
@@ -64,7 +45,7 @@ def _build_first_index(holder: IndexHolder, first: bool = True) -> bool:
         return True
 
     def progress(phase: str, done: int, total: int) -> None:
-        bar.progress(_fraction(phase, done, total), text=_label(phase, done, total))
+        bar.progress(phase_fraction(phase, done, total), text=phase_label(phase, done, total))
 
     try:
         with st.spinner("Building the search index…", show_time=True):

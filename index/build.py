@@ -40,7 +40,6 @@ from index.segments import (
     link_segment,
     read_case_index,
     read_hashes,
-    read_segment,
     read_vectors,
     segment_name,
     write_segment,
@@ -186,7 +185,7 @@ class _Previous:
 
     def postings(self, pos: int) -> Postings:
         if pos not in self._postings:
-            self._postings[pos] = read_segment(self.segment_dir(pos)).postings
+            self._postings[pos] = Postings.load(self.segment_dir(pos))
         return self._postings[pos]
 
     def live_hashes(self) -> list[str]:
@@ -226,16 +225,30 @@ class _Batch:
     hashes: list[str]
 
 
-def _batch(
-    cases: list[Case],
-    model_id: str,
-    records: list[dict[str, object]],
-    rows_of: list[list[dict[str, object]]],
-    keys: list[tuple[str, str]],
-) -> _Batch:
-    """Collect the cases of a new segment; only here are chunk texts built and hashed."""
+@dataclass
+class _Job:
+    """One build: the cases with what was derived from them, and how to embed."""
+
+    folder: Path
+    cases: list[Case]
+    records: list[dict[str, object]]
+    rows_of: list[list[dict[str, object]]]
+    keys: list[tuple[str, str]]
+    embedder: Embedder
+    backend: str | None
+    precomputed: Mapping[str, np.ndarray] | None
+    previous: _Previous | None
+    report: BuildReport
+    batch_size: int
+    progress: bool
+
+
+def _batch(job: _Job, which: list[int]) -> _Batch:
+    """Collect cases ``which`` for a new segment; only here are chunk texts built and hashed."""
     out = _Batch([], [], [], [], [], [])
-    for case, record, rows, key in zip(cases, records, rows_of, keys, strict=True):
+    model_id = job.embedder.model_id
+    for i in which:
+        case, record, rows, key = job.cases[i], job.records[i], job.rows_of[i], job.keys[i]
         local = len(out.cases)
         out.cases.append(case)
         out.records.append(record)
@@ -248,17 +261,14 @@ def _batch(
     return out
 
 
-def _segment_for(
-    batch: _Batch,
-    embedder: Embedder,
-    previous: _Previous | None,
-    precomputed: Mapping[str, np.ndarray] | None,
-    report: BuildReport,
-    *,
-    batch_size: int,
-    progress: bool,
-) -> Segment:
+def _segment_for(job: _Job, batch: _Batch) -> Segment:
     """Vectors and postings for a batch: cached where possible, computed otherwise."""
+    embedder, previous, precomputed, report = (
+        job.embedder,
+        job.previous,
+        job.precomputed,
+        job.report,
+    )
     n = len(batch.hashes)
     vectors = np.zeros((n, embedder.dim), dtype=np.float32)
     missing = []
@@ -273,7 +283,7 @@ def _segment_for(
             missing.append(i)
     t0 = time.perf_counter()
     fresh = embedder.encode_documents(
-        [batch.texts[i] for i in missing], batch_size=batch_size, show_progress=progress
+        [batch.texts[i] for i in missing], batch_size=job.batch_size, show_progress=job.progress
     )
     report.seconds["embed"] = time.perf_counter() - t0
     if missing:
@@ -425,44 +435,25 @@ def _build(
         appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
+    job = _Job(
+        folder, cases, records, rows_of, keys, embedder, backend, precomputed, previous, report,
+        batch_size, progress,
+    )  # fmt: skip
     if appendable:
-        assert previous is not None
-        _append(
-            cases, records, rows_of, keys, new_idx, kept, previous, embedder, backend,
-            precomputed, report, batch_size=batch_size, progress=progress,
-        )  # fmt: skip
+        _append(job, new_idx, kept)
     else:
-        _full(
-            folder, cases, records, rows_of, keys, kind, previous, embedder, backend, precomputed,
-            report, batch_size=batch_size, progress=progress,
-        )  # fmt: skip
+        _full(job, kind)
     report.reused = report.chunks - report.embedded
     report.seconds["total"] = time.perf_counter() - started
     report.index_dir = str(folder)
     return report
 
 
-def _full(
-    folder: Path,
-    cases: list[Case],
-    records: list[dict[str, object]],
-    rows_of: list[list[dict[str, object]]],
-    keys: list[tuple[str, str]],
-    kind: str,
-    previous: _Previous | None,
-    embedder: Embedder,
-    backend: str | None,
-    precomputed: Mapping[str, np.ndarray] | None,
-    report: BuildReport,
-    *,
-    batch_size: int,
-    progress: bool,
-) -> None:
+def _full(job: _Job, kind: str) -> None:
     """Write the whole index as one segment (first build, merge, rebuild, HNSW)."""
-    batch = _batch(cases, embedder.model_id, records, rows_of, keys)
-    segment = _segment_for(
-        batch, embedder, previous, precomputed, report, batch_size=batch_size, progress=progress
-    )
+    previous, report, cases = job.previous, job.report, job.cases
+    batch = _batch(job, list(range(len(cases))))
+    segment = _segment_for(job, batch)
     t0 = time.perf_counter()
     langs = [str(r["lang"]) for r in batch.rows]
     dense = None
@@ -481,15 +472,15 @@ def _full(
     report.languages = _languages(langs)
     report.cases, report.chunks, report.segments = len(cases), len(batch.rows), 1
     manifest = _manifest(
-        embedder,
-        backend,
+        job.embedder,
+        job.backend,
         kind,
         [_segment_entry(name, batch)],
         batch.hashes,
         len(cases),
         report.languages,
     )
-    _write(folder, report, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
+    _write(job.folder, report, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
 
 
 def _write_full(
@@ -525,23 +516,10 @@ def _next_number(manifest: Manifest) -> int:
     return max(numbers) + 1
 
 
-def _append(
-    cases: list[Case],
-    records: list[dict[str, object]],
-    rows_of: list[list[dict[str, object]]],
-    keys: list[tuple[str, str]],
-    new_idx: list[int],
-    kept: set[str],
-    previous: _Previous,
-    embedder: Embedder,
-    backend: str | None,
-    precomputed: Mapping[str, np.ndarray] | None,
-    report: BuildReport,
-    *,
-    batch_size: int,
-    progress: bool,
-) -> None:
+def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
     """Keep the unchanged cases where they are; add a segment for new and changed ones."""
+    previous, report = job.previous, job.report
+    assert previous is not None
     manifest = previous.manifest
     segments = [dict(s) for s in manifest.segments]
     gone = [(pos, local) for cid, (pos, local, _) in previous.live.items() if cid not in kept]
@@ -550,19 +528,10 @@ def _append(
         newly_deleted.setdefault(pos, set()).add(local)
     for pos, locals_ in newly_deleted.items():
         segments[pos]["deleted_cases"] = sorted({*segments[pos]["deleted_cases"], *locals_})
-    batch = _batch(
-        [cases[i] for i in new_idx],
-        embedder.model_id,
-        [records[i] for i in new_idx],
-        [rows_of[i] for i in new_idx],
-        [keys[i] for i in new_idx],
-    )
+    batch = _batch(job, new_idx)
     segment = None
     if batch.cases:
-        segment = _segment_for(
-            batch, embedder, previous, precomputed, report, batch_size=batch_size,
-            progress=progress,
-        )  # fmt: skip
+        segment = _segment_for(job, batch)
         name = segment_name(_next_number(manifest))
         segments.append(_segment_entry(name, batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
@@ -582,9 +551,16 @@ def _append(
         languages[str(row["lang"])] = languages.get(str(row["lang"]), 0) + 1
     report.removed = len(set(live_before) - set(live_after))
     report.languages = dict(sorted(languages.items()))
-    report.cases, report.chunks, report.segments = len(cases), len(live_after), len(segments)
+    cases = len(job.cases)
+    report.cases, report.chunks, report.segments = cases, len(live_after), len(segments)
     new_manifest = _manifest(
-        embedder, backend, manifest.dense_kind, segments, live_after, len(cases), report.languages
+        job.embedder,
+        job.backend,
+        manifest.dense_kind,
+        segments,
+        live_after,
+        cases,
+        report.languages,
     )
     same_runtime = all(
         getattr(new_manifest, key) == getattr(manifest, key)

@@ -120,6 +120,9 @@ class SearchResponse:
     timings_ms: dict[str, float] = field(default_factory=dict)
     #: Sentences looked at and embedded while marking (0 embedded: all were stored).
     highlight_counts: dict[str, float] = field(default_factory=dict)
+    #: The question's embedding (None in ``bm25`` mode without marking), so that marking
+    #: best sentences later (as the app does after showing results) need not embed it again.
+    query_vector: np.ndarray | None = None
 
 
 @dataclass
@@ -358,6 +361,7 @@ class Searcher:
         if pending is not None:
             t0 = time.perf_counter()
             qvec, timings["embed"] = pending.result()
+            response.query_vector = qvec
             timings["embed_wait"] = (time.perf_counter() - t0) * 1000
 
         rows = np.zeros(0, dtype=np.int64)

@@ -115,14 +115,21 @@ class SentenceVectors:
     def keys(self, sentences: Iterable[str]) -> np.ndarray:
         return np.fromiter((self.key(s) for s in sentences), dtype=np.uint64)
 
+    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, dict]:
+        """One consistent view: position in the sorted table of every key (-1: absent), the
+        parts and positions they point into, and the vectors stored since loading."""
+        with self._lock:
+            table, where, parts, recent = self._keys, self._where, self._parts, self._recent
+        pos = np.full(len(keys), -1, dtype=np.int64)
+        if len(table):
+            at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+            pos = np.where(table[at] == keys, at, -1)
+        return pos, parts, where, recent
+
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Which of ``keys`` are stored (vectorised: for checking a whole corpus)."""
-        with self._lock:
-            table, recent = self._keys, self._recent
-        found = np.zeros(len(keys), dtype=bool)
-        if len(table):
-            pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
-            found = table[pos] == keys
+        pos, _, _, recent = self._find(keys)
+        found = pos >= 0
         if recent:
             found |= np.fromiter((int(k) in recent for k in keys.tolist()), bool, len(keys))
         return found
@@ -130,17 +137,12 @@ class SentenceVectors:
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(found, vectors)``: which keys are stored, and their vectors (float32, zero rows
         where not found)."""
+        pos, parts, where, recent = self._find(keys)
         out = np.zeros((len(keys), self.dim), dtype=np.float32)
-        found = np.zeros(len(keys), dtype=bool)
-        with self._lock:
-            table, where, parts, recent = self._keys, self._where, self._parts, self._recent
-        if len(table):
-            pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
-            hit = table[pos] == keys
-            for i in np.flatnonzero(hit).tolist():
-                w = int(where[pos[i]])
-                out[i] = parts[w >> 32][w & 0xFFFFFFFF]
-            found |= hit
+        found = pos >= 0
+        for i in np.flatnonzero(found).tolist():
+            w = int(where[pos[i]])
+            out[i] = parts[w >> 32][w & 0xFFFFFFFF]
         if recent:
             for i in np.flatnonzero(~found).tolist():
                 vec = recent.get(int(keys[i]))

@@ -142,3 +142,12 @@ def test_unknown_mode_is_refused(searcher: Searcher) -> None:
 def test_searching_before_indexing_says_how_to_build(tmp_path: Path, embedder) -> None:
     with pytest.raises(IndexMissingError, match="casesearch index"):
         Searcher.load(tmp_path, embedder)
+
+
+def test_response_carries_the_question_vector_for_later_marking(searcher: Searcher) -> None:
+    question = "klimaborgerting"
+    response = searcher.search(question, 3, highlight=False)
+    assert response.query_vector is not None
+    again = searcher.embedder.encode_queries([response.query])[0]
+    assert float(response.query_vector @ again) > 0.999
+    assert searcher.search(question, 3, mode="bm25", highlight=False).query_vector is None

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui import common
 from ui.engine import UPLOAD_TYPES, uploads_dir
+from ui.progress import phase_fraction, phase_label
 from ui.render import collection_label, language_name, link_html, literal, safe_url, short
 from ui.search_page import _lang_badge, _source_label
 
@@ -85,24 +86,9 @@ def _upload_section() -> None:
         st.info("Choose one or more files first.")
         return
     bar = st.progress(0.0, text="Saving files…")
-    labels = {
-        "model": "Loading the language model…",
-        "ingest": "Reading the files…",
-        "embed": "Indexing new passages…",
-        "load": "Opening the updated index…",
-        "sentences": "Preparing sentence highlights…",
-        "done": "Done.",
-    }
 
     def progress(phase: str, done: int, total: int) -> None:
-        fixed = {"model": 0.02, "ingest": 0.05, "load": 0.96, "sentences": 0.98, "done": 1.0}
-        frac = fixed.get(phase)
-        if frac is None:
-            frac = 0.1 + 0.85 * (done / total if total else 1.0)
-            label = f"Indexing new passages… {done} of {total}" if total > 1 else labels[phase]
-        else:
-            label = labels.get(phase, phase)
-        bar.progress(min(1.0, frac), text=label)
+        bar.progress(phase_fraction(phase, done, total), text=phase_label(phase, done, total))
 
     try:
         saved, result = holder.add_files([(f.name, f.getvalue()) for f in files], progress)

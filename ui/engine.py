@@ -217,7 +217,9 @@ class IndexHolder:
             return 0.0
         started = time.perf_counter()
         embedder = self.embedder()
-        qvec = embedder.encode_queries([response.query])[0]
+        qvec = response.query_vector
+        if qvec is None:  # a BM25-only search did not embed the question
+            qvec = embedder.encode_queries([response.query])[0]
         store = self.searcher().sentences
         spans = best_sentences(embedder, qvec, [r.excerpt for r in todo], store)
         for result, span in zip(todo, spans, strict=True):

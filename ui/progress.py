@@ -1,0 +1,31 @@
+"""Progress-bar text and position for the phases of an index update (first start, uploads)."""
+
+from __future__ import annotations
+
+#: What :meth:`ui.engine.IndexHolder.update` reports, in order, as users should read it.
+PHASES = {
+    "model": "Loading the language model",
+    "ingest": "Reading the case files",
+    "embed": "Indexing passages",
+    "load": "Opening the index",
+    "sentences": "Preparing sentence highlights",
+    "done": "Ready",
+}
+
+#: Bar position of the phases whose length is not known; ``embed`` fills the space between.
+_FIXED = {"model": 0.02, "ingest": 0.08, "load": 0.96, "sentences": 0.98, "done": 1.0}
+
+
+def phase_fraction(phase: str, done: int, total: int) -> float:
+    """Where the progress bar stands (0..1)."""
+    if phase in _FIXED:
+        return _FIXED[phase]
+    return min(1.0, 0.12 + 0.84 * (done / total if total else 1.0))
+
+
+def phase_label(phase: str, done: int, total: int) -> str:
+    """The text beside the bar, with a count while passages are embedded."""
+    label = PHASES.get(phase, phase)
+    if phase == "embed" and total > 1:
+        label += f" — {done} of {total}"
+    return label + "…" if phase != "done" else label
