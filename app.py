@@ -16,10 +16,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import streamlit as st
 
-from index.manifest import IndexMismatchError, IndexMissingError
-from ui import common
-from ui.engine import IndexHolder
-from ui.progress import phase_fraction, phase_label
+from casesearch.index.storage.manifest import IndexMismatchError, IndexMissingError
+from casesearch.ui import common, corpus_page, eval_page, judgments_page, search_page
+from casesearch.ui.engine import IndexHolder
+from casesearch.ui.progress import phase_fraction, phase_label
 
 
 def _build_first_index(holder: IndexHolder, first: bool = True) -> bool:
@@ -99,10 +99,25 @@ def main() -> None:
     if not _ready(holder):
         st.stop()
     pages = {
-        "search": st.Page("app/search.py", title="Search", icon=":material/search:", default=True),
-        "judgments": st.Page("app/judgments.py", title="Judgments", icon=":material/thumb_up:"),
-        "evaluation": st.Page("app/evaluation.py", title="Evaluation", icon=":material/bar_chart:"),
-        "corpus": st.Page("app/corpus.py", title="Corpus", icon=":material/library_books:"),
+        "search": st.Page(
+            search_page.page,
+            title="Search",
+            icon=":material/search:",
+            url_path="search",
+            default=True,
+        ),
+        "judgments": st.Page(
+            judgments_page.page,
+            title="Judgments",
+            icon=":material/thumb_up:",
+            url_path="judgments",
+        ),
+        "evaluation": st.Page(
+            eval_page.page, title="Evaluation", icon=":material/bar_chart:", url_path="evaluation"
+        ),
+        "corpus": st.Page(
+            corpus_page.page, title="Corpus", icon=":material/library_books:", url_path="corpus"
+        ),
     }
     common.PAGES.clear()
     common.PAGES.update(pages)

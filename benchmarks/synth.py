@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import chunk_hash
-from index.embedder import Embedder
-from ingest.chunking import chunk_spans
-from ingest.ids import case_id, chunk_id
-from ingest.model import Case, Chunk, chunk_text_for_embedding
-from ingest.sentences import sentence_spans
+from casesearch.index.model.embedder import Embedder
+from casesearch.index.storage.build import chunk_hash
+from casesearch.ingest.chunking import chunk_spans
+from casesearch.ingest.ids import case_id, chunk_id
+from casesearch.ingest.model import Case, Chunk, chunk_text_for_embedding
+from casesearch.ingest.sentences import sentence_spans
 
 REPO = Path(__file__).resolve().parents[1]
 PARTICIPEDIA = REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
@@ -323,7 +323,7 @@ def store_sentence_vectors(corpus: Corpus, vectors: np.ndarray, store, part: int
     what marking costs depends on looking vectors up and multiplying, not on what they
     mean. Returns how many distinct sentences were stored.
     """
-    from ingest.sentences import sentence_spans
+    from casesearch.ingest.sentences import sentence_spans
 
     rng = np.random.default_rng(SEED + 2)
     dim = vectors.shape[1]

@@ -19,16 +19,16 @@ import json
 import re
 from pathlib import Path
 
-from eval.dataset import Question, QuestionSet, load_questions
-from index.build import build_index, index_dir
-from index.embedder import Embedder
-from index.manifest import FORMAT_VERSION, MANIFEST
-from index.query_lang import query_language_probabilities
-from ingest.chunking import chunk_spans
-from ingest.ids import chunk_id
-from ingest.language import UNKNOWN, language_of
-from ingest.model import Case, Chunk
-from ingest.options import IngestOptions
+from casesearch.eval.dataset import Question, QuestionSet, load_questions
+from casesearch.index.model.embedder import Embedder
+from casesearch.index.search.query_lang import query_language_probabilities
+from casesearch.index.storage.build import build_index, index_dir
+from casesearch.index.storage.manifest import FORMAT_VERSION, MANIFEST
+from casesearch.ingest.chunking import chunk_spans
+from casesearch.ingest.ids import chunk_id
+from casesearch.ingest.language import UNKNOWN, language_of
+from casesearch.ingest.model import Case, Chunk
+from casesearch.ingest.options import IngestOptions
 
 CACHE_DIRNAME = "eval-cache"
 #: Bump when the way cases are built from a BEIR corpus changes (invalidates caches).

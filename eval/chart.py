@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # files only: no display on servers and in tests
 
 import matplotlib.pyplot as plt  # the backend must be chosen first
 
-from eval.metrics import PRIMARY
+from casesearch.eval.metrics import PRIMARY
 
 
 def draw_chart(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casesearch.config import DEFAULT_CORPUS
-from index.build import BuildReport, build_index, index_dir
-from index.embedder import Embedder
-from index.manifest import MANIFEST
+from casesearch.core.config import DEFAULT_CORPUS
+from casesearch.index.model.embedder import Embedder
+from casesearch.index.storage.build import BuildReport, build_index, index_dir
+from casesearch.index.storage.manifest import MANIFEST
 
 
 def has_index(data_dir: Path) -> bool:
@@ -32,8 +32,8 @@ def ensure_index(
     Raises:
         RuntimeError: when the corpus yields no case.
     """
-    from ingest.pipeline import ingest_paths
-    from ingest.store import load_store
+    from casesearch.ingest.pipeline import ingest_paths
+    from casesearch.ingest.store import load_store
 
     if has_index(data_dir):
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from eval.dataset import Question
+from casesearch.eval.dataset import Question
 
 OVERALL = "all"
 UNKNOWN = "unknown"

@@ -9,14 +9,16 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from casesearch.config import REPO_ROOT
+from casesearch.core.config import REPO_ROOT
 
 #: Folders whose changes alter what the evaluation measures.
 CODE_DIRS = ("casesearch", "ingest", "index", "eval")
 
 
-def code_version(repo: Path = REPO_ROOT) -> dict[str, object]:
+def code_version(repo: Path | None = REPO_ROOT) -> dict[str, object]:
     """``{"commit": sha | None, "modified": [paths]}``; ``commit`` is None outside git."""
+    if repo is None:  # an installed wheel: no checkout to ask
+        return {"commit": None, "modified": []}
 
     def git(*args: str) -> str | None:
         try:

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from casesearch.atomic import atomic_write_text
-from eval.chart import draw_chart
-from eval.metrics import MEASURE_NAMES, PRIMARY
-from eval.pairs import OVERALL
-from eval.runner import EvalReport
+from casesearch.core.atomic import atomic_write_text
+from casesearch.eval.chart import draw_chart
+from casesearch.eval.metrics import MEASURE_NAMES, PRIMARY
+from casesearch.eval.pairs import OVERALL
+from casesearch.eval.runner import EvalReport
 
 REPORTS_DIRNAME = "eval-reports"
 LATEST = "latest.json"

@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eval.dataset import QuestionSet, load_questions
-from eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
-from eval.pairs import OVERALL, pair_qrels
-from eval.provenance import code_version
-from eval.query_cache import cached_query_vectors
-from eval.significance import compare_modes
-from index.searcher import SEARCH_MODES, QueryError, Searcher
+from casesearch.eval.dataset import QuestionSet, load_questions
+from casesearch.eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
+from casesearch.eval.pairs import OVERALL, pair_qrels
+from casesearch.eval.provenance import code_version
+from casesearch.eval.query_cache import cached_query_vectors
+from casesearch.eval.significance import compare_modes
+from casesearch.index.search.searcher import SEARCH_MODES, QueryError, Searcher
 
 #: Cases ranked per question: enough for Recall@20. Note that the searcher draws
 #: ``max(settings.candidates, 10 * depth)`` chunk candidates per retriever.

@@ -23,15 +23,15 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from casesearch.atomic import atomic_write_text
-from eval.dataset import QuestionSet, load_questions
-from eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
-from eval.pairs import OVERALL
-from eval.query_cache import cached_query_vectors
-from eval.runner import DEFAULT_DEPTH, EvalReport, rank_questions, run_evaluation
-from eval.significance import paired_test
-from index.fusion import FusionSettings
-from index.searcher import Searcher, SearchSettings
+from casesearch.core.atomic import atomic_write_text
+from casesearch.eval.dataset import QuestionSet, load_questions
+from casesearch.eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
+from casesearch.eval.pairs import OVERALL
+from casesearch.eval.query_cache import cached_query_vectors
+from casesearch.eval.runner import DEFAULT_DEPTH, EvalReport, rank_questions, run_evaluation
+from casesearch.eval.significance import paired_test
+from casesearch.index.search.fusion import FusionSettings
+from casesearch.index.search.searcher import Searcher, SearchSettings
 
 TUNED_MODE = "hybrid"
 
@@ -161,7 +161,7 @@ def before_after(
 
 
 def _chunk_options(words: int):
-    from ingest.options import IngestOptions
+    from casesearch.ingest.options import IngestOptions
 
     # Keep the default ratio of hard limit to target (200 / 150).
     return IngestOptions(chunk_words=words, max_chunk_words=round(words * 4 / 3))
@@ -169,10 +169,10 @@ def _chunk_options(words: int):
 
 def chunk_size_index(data_dir: Path, embedder, words: int, corpus: Path) -> Path:
     """A data directory with the bundled corpus ingested at ``words`` per chunk (cached)."""
-    from eval.default_index import has_index
-    from index.build import build_index
-    from ingest.pipeline import ingest_paths
-    from ingest.store import load_store
+    from casesearch.eval.default_index import has_index
+    from casesearch.index.storage.build import build_index
+    from casesearch.ingest.pipeline import ingest_paths
+    from casesearch.ingest.store import load_store
 
     options = _chunk_options(words)
     digest = hashlib.sha256()
@@ -193,10 +193,12 @@ def chunk_size_index(data_dir: Path, embedder, words: int, corpus: Path) -> Path
 
 
 def _shared_folders(args: argparse.Namespace) -> list[Path]:
-    from eval.cli import SHARED_EVAL, SHARED_SETS
+    from casesearch.cli.eval_cmd import SHARED_EVAL, SHARED_SETS
 
     if args.beir:
         return [Path(f) for f in args.beir]
+    if SHARED_EVAL is None:
+        return []
     return [SHARED_EVAL / name for name in SHARED_SETS if (SHARED_EVAL / name).exists()]
 
 
@@ -330,7 +332,7 @@ def chunk_size_study(
     data_dir: Path, embedder, questions: QuestionSet, sizes: Sequence[int], depth: int
 ) -> list[dict[str, object]]:
     """Tune/test nDCG@10 (hybrid and dense, default settings) per chunk size."""
-    from casesearch.config import DEFAULT_CORPUS
+    from casesearch.core.config import DEFAULT_CORPUS
 
     rows = []
     for words in sizes:
@@ -347,9 +349,9 @@ def chunk_size_study(
 
 def run_tuning(args: argparse.Namespace, data_dir: Path, embedder, questions_dir: Path) -> int:
     """The ``--tune`` command: grid, held-out check, shared sets, optional chunk sizes."""
-    from eval.beir import load_beir_questions, main_languages, prepare_beir_index
-    from eval.default_index import ensure_index
-    from eval.report import reports_root
+    from casesearch.eval.beir import load_beir_questions, main_languages, prepare_beir_index
+    from casesearch.eval.default_index import ensure_index
+    from casesearch.eval.report import reports_root
 
     ensure_index(data_dir, embedder)
     searcher = Searcher.load(data_dir, embedder)
@@ -379,8 +381,8 @@ def run_tuning(args: argparse.Namespace, data_dir: Path, embedder, questions_dir
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m eval.tune [--data-dir DIR] [--chunk-words 100,150,200] ...``."""
-    from casesearch.config import resolve_data_dir
-    from eval.cli import DEFAULT_QUESTIONS, build_parser, load_model
+    from casesearch.cli.eval_cmd import DEFAULT_QUESTIONS, build_parser, load_model
+    from casesearch.core.config import resolve_data_dir
 
     args = build_parser("python -m eval.tune").parse_args(argv)
     args.tune = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.blocks import Block, word_count
+from casesearch.ingest.blocks import Block, word_count
 
 _NAV_LINE = re.compile(
     r"^(skip to (main )?content|skip navigation|back to top|to top|til toppen|tilbage til toppen|"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.sentences import sentence_spans
+from casesearch.ingest.sentences import sentence_spans
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.model import Section
+from casesearch.ingest.model import Section
 
 
 @dataclass

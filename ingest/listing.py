@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import statistics
 
-from ingest.blocks import Block, looks_like_heading, word_count
-from ingest.draft import Draft, Part
+from casesearch.ingest.blocks import Block, looks_like_heading, word_count
+from casesearch.ingest.draft import Draft, Part
 
 MAX_MEDIAN_BODY_WORDS = 120
 

@@ -11,7 +11,7 @@ import re
 
 from bs4 import BeautifulSoup, Comment, Tag
 
-from ingest.blocks import Block, normalize_spaces
+from casesearch.ingest.blocks import Block, normalize_spaces
 
 _TAG = re.compile(
     r"</?(?:p|br|ul|ol|li|div|span|a|b|i|em|strong|h[1-6]|table|tr|td|th|script|style|img|"

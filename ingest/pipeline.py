@@ -18,15 +18,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ingest.chunking import chunk_spans
-from ingest.dedup import near_duplicate_pairs
-from ingest.draft import assemble
-from ingest.ids import case_id, chunk_id, short_hash
-from ingest.language import UNKNOWN, language_of
-from ingest.model import Case, Chunk
-from ingest.options import IngestOptions
-from ingest.readers import Skip, read_cases
-from ingest.store import SourceRecord, Store, load_store, save_store
+from casesearch.ingest.chunking import chunk_spans
+from casesearch.ingest.dedup import near_duplicate_pairs
+from casesearch.ingest.draft import assemble
+from casesearch.ingest.ids import case_id, chunk_id, short_hash
+from casesearch.ingest.language import UNKNOWN, language_of
+from casesearch.ingest.model import Case, Chunk
+from casesearch.ingest.options import IngestOptions
+from casesearch.ingest.readers import Skip, read_cases
+from casesearch.ingest.store import SourceRecord, Store, load_store, save_store
 
 #: Bump when parsing changes what a file turns into; stores from older code are re-read.
 PARSER_VERSION = "2"

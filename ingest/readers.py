@@ -14,17 +14,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.blocks import Block, normalize_spaces, text_to_blocks
-from ingest.boilerplate import remove_chrome
-from ingest.decoding import NotText, decode_bytes
-from ingest.dedup import noise_score
-from ingest.draft import Draft, Part
-from ingest.listing import split_list
-from ingest.markup import has_markup, html_to_blocks, strip_markup
-from ingest.options import IngestOptions
-from ingest.structure import single_case
-from ingest.tabular import TableError, rows_to_drafts
-from ingest.templates import parse_form
+from casesearch.ingest.blocks import Block, normalize_spaces, text_to_blocks
+from casesearch.ingest.boilerplate import remove_chrome
+from casesearch.ingest.decoding import NotText, decode_bytes
+from casesearch.ingest.dedup import noise_score
+from casesearch.ingest.draft import Draft, Part
+from casesearch.ingest.listing import split_list
+from casesearch.ingest.markup import has_markup, html_to_blocks, strip_markup
+from casesearch.ingest.options import IngestOptions
+from casesearch.ingest.structure import single_case
+from casesearch.ingest.tabular import TableError, rows_to_drafts
+from casesearch.ingest.templates import parse_form
 
 TEXT_SUFFIXES = (".txt", ".text")
 MARKDOWN_SUFFIXES = (".md", ".markdown")

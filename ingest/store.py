@@ -13,8 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from casesearch.atomic import atomic_write_bytes
-from ingest.model import Case, Chunk, Section
+from casesearch.core.atomic import atomic_write_bytes
+from casesearch.ingest.model import Case, Chunk, Section
 
 FORMAT = 1
 STORE_DIR = "store"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.blocks import Block, looks_like_heading, word_count
-from ingest.draft import Draft, Part
+from casesearch.ingest.blocks import Block, looks_like_heading, word_count
+from casesearch.ingest.draft import Draft, Part
 
 _FIELD_LABEL_WORDS = 4
 _FIELD_VALUE_WORDS = 10

@@ -11,9 +11,9 @@ import csv
 import io
 import json
 
-from ingest.blocks import text_to_blocks
-from ingest.draft import Draft, Part
-from ingest.structure import single_case
+from casesearch.ingest.blocks import text_to_blocks
+from casesearch.ingest.draft import Draft, Part
+from casesearch.ingest.structure import single_case
 
 
 class TableError(ValueError):

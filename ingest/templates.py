@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.blocks import is_hard_wrapped, normalize_spaces, unwrap_lines
+from casesearch.ingest.blocks import is_hard_wrapped, normalize_spaces, unwrap_lines
 
 
 @dataclass(frozen=True)

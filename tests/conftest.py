@@ -23,7 +23,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(model_dir: Path):
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     return load_embedder(None, model_dir)
 
@@ -31,9 +31,9 @@ def embedder(model_dir: Path):
 @pytest.fixture(scope="session")
 def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """A data directory with the default corpus ingested and indexed."""
-    from index.build import build_index
-    from ingest.pipeline import ingest_paths
-    from ingest.store import load_store
+    from casesearch.index.storage.build import build_index
+    from casesearch.ingest.pipeline import ingest_paths
+    from casesearch.ingest.store import load_store
 
     data_dir = tmp_path_factory.mktemp("seed-data")
     ingest_paths([CORPUS], data_dir)
@@ -45,6 +45,6 @@ def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(seed_data_dir: Path, embedder):
-    from index.searcher import Searcher
+    from casesearch.index.search.searcher import Searcher
 
     return Searcher.load(seed_data_dir, embedder)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
-from ui.judgments import JudgmentStore, query_id
-from ui.render import literal, safe_url
+from casesearch.ui.judgments import JudgmentStore, query_id
+from casesearch.ui.render import literal, safe_url
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +42,15 @@ HOSTILE_ROW = {
 def _app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("CASESEARCH_DATA_DIR", str(data_dir))
     return AppTest.from_file(APP, default_timeout=120)
+
+
+def open_page(at: AppTest, url_path: str) -> AppTest:
+    """Switch to a page registered as a function (``AppTest.switch_page`` takes files only).
+
+    Streamlit names a function page by the hash of its URL path, as a browser request does.
+    """
+    at._page_hash = calc_hash(url_path)
+    return at
 
 
 def _ask(at: AppTest, question: str) -> AppTest:
@@ -142,18 +152,18 @@ def test_feedback_is_written_to_the_judgments_files(seeded: AppTest, seed_data_d
     again = _ask(_app(seed_data_dir, pytest.MonkeyPatch()).run(), QUESTION)
     assert again.radio(key=key).value == 2
     # the Judgments page lists it and offers the download
-    page = again.switch_page("app/judgments.py").run()
+    page = open_page(again, "judgments").run()
     assert not page.exception
     assert page.dataframe and URBAN_PLANEN in page.dataframe[0].value["Case id"].tolist()
     assert JudgmentStore(seed_data_dir).export_zip()[:2] == b"PK"
 
 
 def test_other_pages_render(seeded: AppTest) -> None:
-    at = seeded.switch_page("app/corpus.py").run()
+    at = open_page(seeded, "corpus").run()
     assert not at.exception
     assert any(m.label == "Cases" for m in at.metric)
     assert "cs-fulltext" in _html(at)
-    at = seeded.switch_page("app/evaluation.py").run()
+    at = open_page(seeded, "evaluation").run()
     assert not at.exception
     assert at.title[0].value == "Evaluation"
 
@@ -162,9 +172,9 @@ def test_other_pages_render(seeded: AppTest) -> None:
 @pytest.fixture(scope="module")
 def hostile_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """An index of one file full of HTML and markdown tricks."""
-    from index.build import build_index
-    from ingest.pipeline import ingest_paths
-    from ingest.store import load_store
+    from casesearch.index.storage.build import build_index
+    from casesearch.ingest.pipeline import ingest_paths
+    from casesearch.ingest.store import load_store
 
     source = tmp_path_factory.mktemp("hostile-src")
     (source / "kolonihave-trick.txt").write_text(HOSTILE, encoding="utf-8")
@@ -194,7 +204,7 @@ def test_case_text_cannot_inject_markup(
     assert "&#60;script&#62;" in html  # shown as text, not dropped
     for case_id in _result_ids(at):
         at.session_state["corpus_case"] = case_id
-        page = at.switch_page("app/corpus.py").run()
+        page = open_page(at, "corpus").run()
         full = "\n".join(m.value for m in page.markdown if "<style>" not in m.value)
         assert "cs-fulltext" in full
         _assert_inert(full)
@@ -212,7 +222,7 @@ def test_literal_escapes_everything_markdown_and_html_use() -> None:
 
 # --------------------------------------------------------------------------- pieces
 def test_upload_names_stay_inside_the_uploads_folder() -> None:
-    from ui.engine import safe_upload_name
+    from casesearch.ui.engine import safe_upload_name
 
     assert safe_upload_name("../../etc/passwd") == "passwd"
     assert safe_upload_name("..\\..\\evil.TXT") == "evil.txt"
@@ -222,7 +232,7 @@ def test_upload_names_stay_inside_the_uploads_folder() -> None:
 
 
 def test_judgments_folder_is_a_question_set(tmp_path: Path) -> None:
-    from ui.judgments import Judgment
+    from casesearch.ui.judgments import Judgment
 
     store = JudgmentStore(tmp_path)
     store.add(Judgment(query="Unge  i byudvikling", case_id="a", grade=1, query_lang="da"))
@@ -232,7 +242,7 @@ def test_judgments_folder_is_a_question_set(tmp_path: Path) -> None:
     assert store.grades_for("UNGE i byudvikling") == {"a": 2, "b": 0}
     with pytest.raises(ValueError):
         store.add(Judgment(query="x", case_id="a", grade=5))
-    eval_dataset = pytest.importorskip("eval.dataset")
+    eval_dataset = pytest.importorskip("casesearch.eval.dataset")
     qset = eval_dataset.load_questions(tmp_path / "judgments")
     assert [q.lang for q in qset.questions] == ["da"]
     assert qset.qrels == {query_id("unge i byudvikling"): {"a": 2, "b": 0}}
@@ -243,9 +253,9 @@ def test_evaluation_page_shows_the_latest_report(
 ) -> None:
     import shutil
 
-    runner = pytest.importorskip("eval.runner")
-    report_mod = pytest.importorskip("eval.report")
-    dataset = pytest.importorskip("eval.dataset")
+    runner = pytest.importorskip("casesearch.eval.runner")
+    report_mod = pytest.importorskip("casesearch.eval.report")
+    dataset = pytest.importorskip("casesearch.eval.dataset")
     data_dir = tmp_path / "data"
     shutil.copytree(seed_data_dir, data_dir)
     questions = Path(APP).parent / "eval" / "questions"
@@ -254,7 +264,7 @@ def test_evaluation_page_shows_the_latest_report(
     report = runner.run_evaluation(searcher, qset, ["hybrid", "bm25"])
     report_mod.write_report(report, data_dir=data_dir)
     at = _app(data_dir, monkeypatch).run()
-    at = at.switch_page("app/evaluation.py").run()
+    at = open_page(at, "evaluation").run()
     assert not at.exception
     assert any(s.value.startswith("nDCG@10") for s in at.subheader)
     table = at.dataframe[0].value

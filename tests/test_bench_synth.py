@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import synth
-from ingest.model import Case, Chunk
+from casesearch.ingest.model import Case, Chunk
 
 
 def _case(cid: str, sentences: list[str], per_chunk: int = 2) -> Case:
@@ -63,8 +63,8 @@ def test_derived_vectors_are_normalised_and_close_to_their_origin(base: list[Cas
 
 
 def test_precomputed_keys_are_build_index_hashes(base: list[Case]) -> None:
-    from index.build import chunk_hash
-    from ingest.model import chunk_text_for_embedding
+    from casesearch.index.storage.build import chunk_hash
+    from casesearch.ingest.model import chunk_text_for_embedding
 
     corpus = synth.make_corpus(base, 20, synth.vocabulary(base))
     vectors = np.zeros((20, 4), dtype=np.float32)

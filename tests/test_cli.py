@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "casesearch.cli", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "casesearch.cli.main", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from eval.beir import (
+from casesearch.eval.beir import (
     beir_cases,
     load_beir_questions,
     main_languages,
     prepare_beir_index,
     query_language_from_name,
 )
-from eval.runner import run_evaluation
+from casesearch.eval.runner import run_evaluation
 
 SHARED_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eval"
 
@@ -80,7 +80,7 @@ def test_stray_detected_languages_are_not_question_languages() -> None:
 
 @pytest.mark.slow
 def test_index_is_built_once_and_evaluated(tmp_path: Path, embedder) -> None:
-    from index.searcher import Searcher
+    from casesearch.index.search.searcher import Searcher
 
     folder = _beir_folder(tmp_path)
     data_dir = tmp_path / "data"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import load_questions
-from eval.metrics import MEASURE_NAMES
-from eval.report import load_latest, write_report
-from eval.runner import run_evaluation
+from casesearch.eval.dataset import load_questions
+from casesearch.eval.metrics import MEASURE_NAMES
+from casesearch.eval.report import load_latest, write_report
+from casesearch.eval.runner import run_evaluation
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def test_small_run_writes_reports_and_finds_the_easy_case(searcher, tmp_path: Pa
 def test_cli_runs_the_tune_split(
     seed_data_dir: Path, embedder, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from eval import cli
+    from casesearch.cli import eval_cmd as cli
 
     monkeypatch.setattr(cli, "load_model", lambda args, data_dir: embedder)
     parser = argparse.ArgumentParser()

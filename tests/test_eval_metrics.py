@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from eval.dataset import Question
-from eval.metrics import mean_scores, per_query, run_from_rankings
-from eval.pairs import pair_qrels
-from eval.runner import first_relevant_rank
-from eval.significance import group_units, paired_test
+from casesearch.eval.dataset import Question
+from casesearch.eval.metrics import mean_scores, per_query, run_from_rankings
+from casesearch.eval.pairs import pair_qrels
+from casesearch.eval.runner import first_relevant_rank
+from casesearch.eval.significance import group_units, paired_test
 
 QRELS = {
     "q1": {"a": 2, "b": 1},  # relevant at ranks 2 and 4

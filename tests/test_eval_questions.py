@@ -82,9 +82,9 @@ def test_case_list_is_consistent():
     for title, lang in CASES.values():
         assert title.strip() and lang in {"da", "en"}
     try:
-        from ingest.ids import case_id
+        from casesearch.ingest.ids import case_id
     except ImportError:
-        pytest.skip("ingest.ids not importable")
+        pytest.skip("casesearch.ingest.ids not importable")
     for cid, (title, _) in CASES.items():
         assert case_id(title) == cid, title
 
@@ -155,10 +155,16 @@ def test_required_needs_present():
 
 def test_qrels_case_ids_exist_in_ingested_store(tmp_path):
     """Ingest the default corpus and check that every judged case id is a case in the store."""
-    pipeline = pytest.importorskip("ingest.pipeline", reason="ingest.pipeline not built yet")
-    store_mod = pytest.importorskip("ingest.store", reason="ingest.store not built yet")
+    pipeline = pytest.importorskip(
+        "casesearch.ingest.pipeline", reason="casesearch.ingest.pipeline not built yet"
+    )
+    store_mod = pytest.importorskip(
+        "casesearch.ingest.store", reason="casesearch.ingest.store not built yet"
+    )
     if not hasattr(pipeline, "ingest_paths") or not hasattr(store_mod, "load_store"):
-        pytest.skip("ingest.pipeline.ingest_paths / ingest.store.load_store not available yet")
+        pytest.skip(
+            "casesearch.ingest.pipeline.ingest_paths / ingest.store.load_store not available yet"
+        )
     if not CORPUS.is_dir() or not any(p.suffix != ".md" for p in CORPUS.iterdir()):
         pytest.skip("corpus/ holds no documents yet")
     docs = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "README.md")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import load_questions
-from eval.tune import describe, score_grid, settings_grid, tune
-from index.fusion import FusionSettings
-from index.searcher import SearchSettings
+from casesearch.eval.dataset import load_questions
+from casesearch.eval.tune import describe, score_grid, settings_grid, tune
+from casesearch.index.search.fusion import FusionSettings
+from casesearch.index.search.searcher import SearchSettings
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions"
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from index.build import BuildReport, build_index, index_dir
-from index.manifest import MANIFEST, IndexMismatchError
-from index.searcher import Searcher
-from ingest.pipeline import ingest_paths
-from ingest.store import load_store
+from casesearch.index.search.searcher import Searcher
+from casesearch.index.storage.build import BuildReport, build_index, index_dir
+from casesearch.index.storage.manifest import MANIFEST, IndexMismatchError
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import load_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -139,24 +139,24 @@ KILLED_BUILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import index.build
-    from index.build import build_index
-    from index.embedder import load_embedder
-    from ingest.pipeline import ingest_paths
-    from ingest.store import load_store
+    import casesearch.index.storage.build
+    from casesearch.index.storage.build import build_index
+    from casesearch.index.model.embedder import load_embedder
+    from casesearch.ingest.pipeline import ingest_paths
+    from casesearch.ingest.store import load_store
 
     corpus, data_dir, model_dir = map(Path, sys.argv[1:4])
     ingest_paths([corpus], data_dir)
     store = load_store(data_dir)
     embedder = load_embedder(None, model_dir)
-    original = index.build.write_segment
+    original = casesearch.index.storage.build.write_segment
 
     def slow_write(folder, segment):
         original(folder, segment)
         print("SAVING", flush=True)   # the new index is half written now
         time.sleep(60)
 
-    index.build.write_segment = slow_write
+    casesearch.index.storage.build.write_segment = slow_write
     build_index(store.cases, data_dir, embedder)
     """
 )

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import index.build
-from index.build import build_index, index_dir
-from index.lexical import LexicalIndex, Postings, analyze
-from index.manifest import Manifest
-from index.searcher import Searcher, top_rows
-from index.segments import read_hashes, read_vectors
-from ingest.store import load_store
+from casesearch.index.search.searcher import Searcher, top_rows
+from casesearch.index.storage import build as build_module
+from casesearch.index.storage.build import build_index, index_dir
+from casesearch.index.storage.lexical import LexicalIndex, Postings, analyze
+from casesearch.index.storage.manifest import Manifest
+from casesearch.index.storage.segments import read_hashes, read_vectors
+from casesearch.ingest.store import load_store
 
 QUESTIONS = [
     "how to involve unemployed residents in waste work",
@@ -118,7 +118,7 @@ def test_unchanged_cases_write_nothing(seed_cases, seed_data_dir, tmp_path, embe
 def test_too_many_segments_are_merged_without_embedding_again(
     seed_cases, seed_data_dir: Path, tmp_path: Path, embedder, monkeypatch
 ) -> None:
-    monkeypatch.setattr(index.build, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(build_module, "MAX_SEGMENTS", 3)
     vectors = _seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     modes = []
@@ -194,7 +194,7 @@ def _row(postings: Postings, row: int) -> tuple[list[int], list[float]]:
 def test_a_damaged_segment_is_named_with_the_way_out(
     seed_cases, seed_data_dir: Path, tmp_path: Path, embedder
 ) -> None:
-    from index.manifest import IndexDamagedError
+    from casesearch.index.storage.manifest import IndexDamagedError
 
     data_dir = tmp_path / "data"
     build_index(seed_cases, data_dir, embedder, precomputed=_seed_vectors(seed_data_dir))

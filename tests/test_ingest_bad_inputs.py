@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from ingest.pipeline import ingest_paths
-from ingest.store import load_store
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import load_store
 
 GOOD = (
     "Market square\n\nResidents of the neighbourhood worked with the city to redesign the old "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from ingest.chunking import chunk_spans
-from ingest.sentences import sentence_spans
+from casesearch.ingest.chunking import chunk_spans
+from casesearch.ingest.sentences import sentence_spans
 
 
 def sentences(text: str) -> list[str]:

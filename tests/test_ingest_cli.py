@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import cli
+from casesearch.cli import ingest_args as cli
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from ingest.pipeline import ingest_paths
-from ingest.store import Store, load_store
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import Store, load_store
 
 DANISH = (
     "Borgerne i Ørestad har sammen med kommunen udviklet en ny grøn plads. "
@@ -163,7 +163,7 @@ def test_jsonl_and_csv_rows_become_cases(tmp_path: Path) -> None:
     folder = tmp_path / "csv"
     folder.mkdir()
     (folder / "export.csv").write_text(csv_text, encoding="utf-8")
-    from ingest.options import IngestOptions
+    from casesearch.ingest.options import IngestOptions
 
     options = IngestOptions().with_columns({"title": "name", "text": "body"})
     report2 = ingest_paths([folder], tmp_path / "data2", options=options)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.options import IngestOptions
-from ingest.pipeline import ingest_paths
-from ingest.store import load_store
+from casesearch.ingest.options import IngestOptions
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import load_store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 NODES = SHARED / "participedia" / "participedia-2016-nodes.jsonl"

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.pipeline import ingest_paths
-from ingest.store import load_store
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import load_store
 
 SUFFIXES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl", ".csv", ".json", ".xyz"]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.model import Case, chunk_text_for_embedding
-from ingest.pipeline import ingest_paths
-from ingest.store import Store, load_store
+from casesearch.ingest.model import Case, chunk_text_for_embedding
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import Store, load_store
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 LIST_PAGE = "inspiration-til-praksis-center-for-borgerdialog"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest_paths
-from ingest.store import load_store, store_path
+from casesearch.ingest.pipeline import ingest_paths
+from casesearch.ingest.store import load_store, store_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 PDF_COPY = "urban-planen-best-practice-template-pdf-extract.txt"

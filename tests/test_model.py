@@ -10,7 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import ModelUnavailableError, converted_model_dir, load_embedder
+from casesearch.index.model.embedder import (
+    ModelUnavailableError,
+    converted_model_dir,
+    load_embedder,
+)
 
 TEXTS = [
     "hvordan inddrager man ledige beboere i affaldshåndtering",
@@ -97,7 +101,7 @@ def test_cli_model_check(model_dir: Path, embedder) -> None:
         [
             sys.executable,
             "-m",
-            "casesearch.cli",
+            "casesearch.cli.main",
             "model",
             "--check",
             "--json",
@@ -120,7 +124,7 @@ def test_cli_unknown_model_exits_with_message(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "casesearch.cli",
+            "casesearch.cli.main",
             "model",
             "--model",
             "no-such/model",

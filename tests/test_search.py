@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.manifest import IndexMissingError
-from index.searcher import QueryError, Searcher, SearchFilters
+from casesearch.index.search.searcher import QueryError, Searcher, SearchFilters
+from casesearch.index.storage.manifest import IndexMissingError
 
 URBAN_PLANEN = "partnerskabet-urban-planen"
 KLIMABORGERTING = "klimaborgerting-tendenser-udfordringer-og-muligheder"

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.sentence_vectors as sv
-from index.highlight import best_sentences
-from index.searcher import Searcher
-from index.sentence_vectors import (
+import casesearch.index.storage.sentence_vectors as sv
+from casesearch.index.search.highlight import best_sentences
+from casesearch.index.search.searcher import Searcher
+from casesearch.index.storage.sentence_vectors import (
     SentenceVectors,
     prepare_for_index,
     store_dir,
@@ -53,8 +53,8 @@ def test_prepared_sentences_mark_without_embedding(data_dir: Path, embedder) -> 
 def test_after_an_append_only_the_new_segment_is_prepared(
     seed_data_dir: Path, tmp_path: Path, embedder
 ) -> None:
-    from index.build import build_index
-    from ingest.store import load_store
+    from casesearch.index.storage.build import build_index
+    from casesearch.ingest.store import load_store
 
     store = load_store(seed_data_dir)
     assert store is not None

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from casesearch.config import resolve_data_dir
-from ui.engine import IndexHolder, model_setting
+from casesearch.core.config import resolve_data_dir
+from casesearch.ui.engine import IndexHolder, model_setting
 
 log = logging.getLogger("casesearch.app")
 

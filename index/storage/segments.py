@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.lexical import Postings
+from casesearch.index.storage.lexical import Postings
 
 VECTORS = "vectors.npy"
 HASHES = "hashes.json"

@@ -13,15 +13,14 @@ import json
 import sys
 from pathlib import Path
 
-from casesearch.config import REPO_ROOT, default_model, resolve_data_dir
-from eval.dataset import SPLITS
-from eval.metrics import MEASURE_NAMES
-from eval.runner import DEFAULT_DEPTH, EvalReport
-from index.searcher import SEARCH_MODES
+from casesearch.core.config import DEFAULT_QUESTIONS, REPO_ROOT, default_model, resolve_data_dir
+from casesearch.eval.dataset import SPLITS
+from casesearch.eval.metrics import MEASURE_NAMES
+from casesearch.eval.runner import DEFAULT_DEPTH, EvalReport
+from casesearch.index.search.searcher import SEARCH_MODES
 
-DEFAULT_QUESTIONS = REPO_ROOT / "eval" / "questions"
 #: Shared BEIR sets, next to the repository when present (never copied into it).
-SHARED_EVAL = REPO_ROOT.parent / "shared" / "data" / "eval"
+SHARED_EVAL = REPO_ROOT.parent / "shared" / "data" / "eval" if REPO_ROOT else None
 SHARED_SETS = ("xquad-da-en", "xquad-en-da", "xquad-mixed", "ntrex-title-da-en")
 
 
@@ -75,7 +74,7 @@ def selected_modes(value: str) -> list[str]:
 
 def load_model(args: argparse.Namespace, data_dir: Path):
     """The embedding model, loaded once for the whole command."""
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     return load_embedder(
         getattr(args, "model", None) or default_model(),
@@ -111,12 +110,12 @@ def _fmt_p(value: object) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation the arguments ask for; exit code 0 on success, 2 on bad input."""
-    from eval.beir import load_beir_questions, main_languages, prepare_beir_index
-    from eval.default_index import ensure_index
-    from eval.report import write_report
-    from eval.runner import run_evaluation
-    from index.manifest import IndexError_
-    from index.searcher import Searcher
+    from casesearch.eval.beir import load_beir_questions, main_languages, prepare_beir_index
+    from casesearch.eval.default_index import ensure_index
+    from casesearch.eval.report import write_report
+    from casesearch.eval.runner import run_evaluation
+    from casesearch.index.search.searcher import Searcher
+    from casesearch.index.storage.manifest import IndexError_
 
     data_dir = resolve_data_dir(args.data_dir)
     modes = selected_modes(args.mode)
@@ -132,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     embedder = load_model(args, data_dir)
 
     if args.tune:
-        from eval.tune import run_tuning
+        from casesearch.eval.tune import run_tuning
 
         return run_tuning(args, data_dir, embedder, questions_dir)
 

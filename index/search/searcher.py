@@ -14,20 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.atomic import recover_dir
-from casesearch.collector import collector_paused
-from index.build import index_dir
-from index.centering import centre, language_centroids
-from index.dense import DenseIndex, use_single_thread
-from index.embedder import Embedder, load_embedder
-from index.fusion import FusionSettings, fuse
-from index.grouping import group_by_case
-from index.highlight import best_sentences
-from index.lexical import LexicalIndex
-from index.manifest import IndexDamagedError, Manifest
-from index.query_lang import query_language_probabilities
-from index.segments import DENSE, load_live
-from index.sentence_vectors import SentenceVectors
+from casesearch.core.atomic import recover_dir
+from casesearch.core.collector import collector_paused
+from casesearch.index.model.embedder import Embedder, load_embedder
+from casesearch.index.search.fusion import FusionSettings, fuse
+from casesearch.index.search.grouping import group_by_case
+from casesearch.index.search.highlight import best_sentences
+from casesearch.index.search.query_lang import query_language_probabilities
+from casesearch.index.storage.build import index_dir
+from casesearch.index.storage.centering import centre, language_centroids
+from casesearch.index.storage.dense import DenseIndex, use_single_thread
+from casesearch.index.storage.lexical import LexicalIndex
+from casesearch.index.storage.manifest import IndexDamagedError, Manifest
+from casesearch.index.storage.segments import DENSE, load_live
+from casesearch.index.storage.sentence_vectors import SentenceVectors
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
 

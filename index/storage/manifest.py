@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from casesearch.atomic import atomic_write_text
+from casesearch.core.atomic import atomic_write_text
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.atomic import atomic_write_bytes
+from casesearch.core.atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class PrepareReport:
 
 def unique_sentences(excerpts: Iterable[str]) -> list[str]:
     """The distinct sentences of the excerpts, split as highlighting splits them."""
-    from ingest.sentences import sentence_spans
+    from casesearch.ingest.sentences import sentence_spans
 
     seen: dict[str, None] = {}
     for text in excerpts:
@@ -280,9 +280,9 @@ def prepare_for_index(
     document only that document's sentences are looked at. ``store``: the one a loaded
     searcher uses, so it serves the new vectors at once.
     """
-    from index.build import index_dir
-    from index.manifest import Manifest
-    from index.segments import live_excerpts
+    from casesearch.index.storage.build import index_dir
+    from casesearch.index.storage.manifest import Manifest
+    from casesearch.index.storage.segments import live_excerpts
 
     folder = index_dir(Path(data_dir))
     manifest = Manifest.load(folder)

@@ -12,9 +12,9 @@ import logging
 
 import numpy as np
 
-from index.embedder import Embedder
-from index.sentence_vectors import SentenceVectors
-from ingest.sentences import sentence_spans
+from casesearch.index.model.embedder import Embedder
+from casesearch.index.storage.sentence_vectors import SentenceVectors
+from casesearch.ingest.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 

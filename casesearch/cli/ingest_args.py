@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from ingest.options import IngestOptions
-from ingest.pipeline import ingest_paths
+from casesearch.ingest.options import IngestOptions
+from casesearch.ingest.pipeline import ingest_paths
 
 
 def _columns(spec: str) -> dict[str, str]:

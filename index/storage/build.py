@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.atomic import recover_dir, staged_dir
-from casesearch.collector import collector_paused
-from index.centering import centre, language_centroids
-from index.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
-from index.embedder import Embedder
-from index.lexical import BM25_B, BM25_K1, Postings
-from index.manifest import FORMAT_VERSION, IndexError_, Manifest
-from index.segments import (
+from casesearch.core.atomic import recover_dir, staged_dir
+from casesearch.core.collector import collector_paused
+from casesearch.index.model.embedder import Embedder
+from casesearch.index.storage.centering import centre, language_centroids
+from casesearch.index.storage.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
+from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
+from casesearch.index.storage.manifest import FORMAT_VERSION, IndexError_, Manifest
+from casesearch.index.storage.segments import (
     DENSE,
     Segment,
     link_segment,
@@ -44,7 +44,7 @@ from index.segments import (
     segment_name,
     write_segment,
 )
-from ingest.model import Case, chunk_text_for_embedding
+from casesearch.ingest.model import Case, chunk_text_for_embedding
 
 INDEX_DIRNAME = "index"
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from casesearch.config import DEFAULT_CORPUS, default_model, resolve_data_dir
+from casesearch.core.config import DEFAULT_CORPUS, default_model, resolve_data_dir
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let sentence-transformers download a hub model that is not cached",
     )
-    from index.backends import CHOICES, DEFAULT_BACKEND
+    from casesearch.index.model.backends import CHOICES, DEFAULT_BACKEND
 
     parser.add_argument(
         "--backend",
@@ -47,7 +47,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _embedder(args: argparse.Namespace, data_dir: Path):
-    from index.embedder import load_embedder
+    from casesearch.index.model.embedder import load_embedder
 
     return load_embedder(
         args.model or default_model(),
@@ -75,7 +75,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         "load_seconds": round(getattr(embedder, "load_seconds", 0.0), 2),
     }
     if args.check:
-        from index.sanity import cross_lingual_check
+        from casesearch.index.model.sanity import cross_lingual_check
 
         out["check"] = cross_lingual_check(embedder)
     if args.json:
@@ -98,10 +98,10 @@ def cmd_model(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- index
 def cmd_index(args: argparse.Namespace) -> int:
     """Ingest the given files (default: the bundled corpus) and update the index."""
-    from index.build import build_index
-    from ingest.cli import options_from_args
-    from ingest.pipeline import ingest_paths
-    from ingest.store import load_store
+    from casesearch.cli.ingest_args import options_from_args
+    from casesearch.index.storage.build import build_index
+    from casesearch.ingest.pipeline import ingest_paths
+    from casesearch.ingest.store import load_store
 
     data_dir = resolve_data_dir(args.data_dir)
     paths = [Path(p) for p in args.paths] or [DEFAULT_CORPUS]
@@ -134,7 +134,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
     sentences = None
     if not args.no_sentences:
-        from index.sentence_vectors import prepare_for_index
+        from casesearch.index.storage.sentence_vectors import prepare_for_index
 
         if not args.json:
             print(
@@ -159,7 +159,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- search
 def _filters(args: argparse.Namespace):
-    from index.searcher import SearchFilters
+    from casesearch.index.search.searcher import SearchFilters
 
     fields = {}
     for item in args.field or []:
@@ -190,8 +190,8 @@ def _print_plain(response, out=sys.stdout) -> None:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Search one question, or a BEIR-style queries file with --queries."""
-    from index.manifest import IndexError_
-    from index.searcher import QueryError, Searcher
+    from casesearch.index.search.searcher import QueryError, Searcher
+    from casesearch.index.storage.manifest import IndexError_
 
     data_dir = resolve_data_dir(args.data_dir)
     if not args.query and not args.queries:
@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model)
 
-    from ingest import cli as ingest_cli
+    from casesearch.cli import ingest_args as ingest_cli
 
     p = sub.add_parser("ingest", help="read case files into the case store")
     _add_common(p)
@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     try:
-        from eval import cli as eval_cli
+        from casesearch.cli import eval_cmd as eval_cli
     except ImportError:
         eval_cli = None
     if eval_cli is not None:
@@ -325,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from ingest import cli as ingest_cli
+    from casesearch.cli import ingest_args as ingest_cli
 
     args.data_dir = resolve_data_dir(args.data_dir)
     return ingest_cli.run(args)
@@ -336,10 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     if getattr(args, "backend", None):  # every stage (eval included) loads the model this way
-        from casesearch.config import BACKEND_ENV
+        from casesearch.core.config import BACKEND_ENV
 
         os.environ[BACKEND_ENV] = args.backend
-    from index.embedder import ModelUnavailableError
+    from casesearch.index.model.embedder import ModelUnavailableError
 
     try:
         return int(args.func(args) or 0)

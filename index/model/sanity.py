@@ -6,7 +6,7 @@ unrelated passage in that language. A broken conversion or a monolingual model f
 
 from __future__ import annotations
 
-from index.embedder import Embedder
+from casesearch.index.model.embedder import Embedder
 
 #: (question, matching passage, unrelated passage); each pair crosses languages.
 CHECKS: list[tuple[str, str, str]] = [

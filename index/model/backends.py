@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.atomic import recover_dir, staged_dir
-from casesearch.config import BACKEND_ENV
+from casesearch.core.atomic import recover_dir, staged_dir
+from casesearch.core.config import BACKEND_ENV
 
 AUTO = "auto"
 #: The backend ``auto`` picks for the default model (fastest within quality bounds, see

@@ -1,0 +1,1 @@
+"""The ``casesearch`` command: one subcommand per task, each a thin shell over the stages."""

@@ -1,0 +1,1 @@
+"""Helpers every stage uses: crash-safe writes, paths and configuration, GC control."""

@@ -1,0 +1,1 @@
+"""The embedding model runtime: which model, which backend, how texts become vectors."""

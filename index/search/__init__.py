@@ -1,0 +1,1 @@
+"""Answering a question from a loaded index: candidates, fusion, grouping, best sentences."""
