@@ -290,10 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--dense",
-        choices=["auto", "flat", "flat32", "hnsw"],
+        choices=["auto", "flat", "flat32", "ivf", "hnsw"],
         default="auto",
         help="exhaustive search over float16 (flat) or float32 (flat32) vectors, or "
-        "approximate (hnsw); auto picks flat, or hnsw above 300k chunks",
+        "approximate search (ivf: inverted lists, hnsw: a graph); auto picks flat, or ivf "
+        "above 300k chunks",
     )
     p.add_argument("--rebuild", action="store_true", help="re-embed every chunk")
     p.add_argument("--json", action="store_true", help="print the build report as JSON")

@@ -22,11 +22,11 @@ from casesearch.index.search.grouping import group_by_case
 from casesearch.index.search.highlight import best_sentences
 from casesearch.index.search.query_lang import query_language_probabilities
 from casesearch.index.storage.build import index_dir
-from casesearch.index.storage.centering import centre, language_centroids
-from casesearch.index.storage.dense import DenseIndex, use_single_thread
+from casesearch.index.storage.centering import language_centroids
+from casesearch.index.storage.dense import DenseIndex, open_dense, use_single_thread
 from casesearch.index.storage.lexical import LexicalIndex
 from casesearch.index.storage.manifest import IndexDamagedError, Manifest
-from casesearch.index.storage.segments import DENSE, load_live
+from casesearch.index.storage.segments import load_live
 from casesearch.index.storage.sentence_vectors import SentenceVectors
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
@@ -208,18 +208,17 @@ class Searcher:
         try:
             with collector_paused():
                 live = load_live(folder, manifest.segments)
+                langs = [str(row["lang"]) for row in live.chunks]
+                centroids = language_centroids(live.vectors, langs)
+                dense = open_dense(
+                    folder, manifest.segments, manifest.dense_kind, live.vectors,
+                    live.kept_rows, langs, centroids,
+                )  # fmt: skip
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexDamagedError(
                 f"The index in {folder} cannot be read ({type(exc).__name__}: {exc}). Rebuild "
                 f"it with `casesearch index --rebuild --data-dir {data_dir}`."
             ) from exc
-        langs = [str(row["lang"]) for row in live.chunks]
-        centroids = language_centroids(live.vectors, langs)
-        if manifest.dense_kind == "hnsw":  # built once, by a full build (one segment)
-            dense = DenseIndex.load(folder / str(manifest.segments[0]["name"]) / DENSE, "hnsw")
-        else:  # exhaustive search: the centred vectors themselves, cheap to lay out at load
-            centred = centre(live.vectors, langs, centroids, inplace=True)
-            dense = DenseIndex.build(centred, manifest.dense_kind)
         lexical = LexicalIndex(live.postings, langs)
         searcher = cls(
             folder, manifest, embedder, dense, lexical, live.chunks, live.cases, centroids, settings
@@ -396,7 +395,7 @@ class Searcher:
                 known = dict(zip(rows.tolist(), dense_scores.tolist(), strict=True))
                 extra = np.asarray([r for r in cand if r not in known], dtype=np.int64)
                 if len(extra):
-                    extra_scores = self.dense.reconstruct(extra) @ qvec
+                    extra_scores = self.dense.score_rows(extra, qvec)
                     known.update(zip(extra.tolist(), extra_scores.tolist(), strict=True))
                 centred = np.asarray([known[r] for r in cand.tolist()], dtype=np.float32)
                 sims = centred + self._centroid_offsets(cand, qvec)

@@ -30,12 +30,16 @@ import numpy as np
 from casesearch.core.atomic import recover_dir, staged_dir
 from casesearch.core.collector import collector_paused
 from casesearch.index.model.embedder import Embedder
-from casesearch.index.storage.centering import centre, language_centroids
-from casesearch.index.storage.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
+from casesearch.index.storage.dense import (
+    APPROXIMATE_KINDS,
+    StoredPart,
+    build_segment_parts,
+    resolve_kind,
+    write_segment_parts,
+)
 from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
 from casesearch.index.storage.manifest import FORMAT_VERSION, IndexError_, Manifest
 from casesearch.index.storage.segments import (
-    DENSE,
     Segment,
     link_segment,
     read_case_index,
@@ -52,6 +56,10 @@ INDEX_DIRNAME = "index"
 MAX_DELETED_SHARE = 0.25
 #: ... or once the index has this many segments.
 MAX_SEGMENTS = 8
+#: An approximate index instead folds the segments after its first into one new segment (a
+#: full build would train its FAISS indexes again), as long as they hold at most this share of
+#: the first segment's chunks.
+FOLD_SHARE = 0.25
 
 
 @dataclass
@@ -149,6 +157,8 @@ class _Previous:
         self.case_langs: list[list[dict[str, int]]] = []
         self.stored_chunks = 0
         self.deleted_chunks = 0
+        #: per segment: stored and deleted chunks.
+        self.segment_chunks: list[tuple[int, int]] = []
         for pos, entry in enumerate(manifest.segments):
             seg = folder / str(entry["name"])
             hashes = read_hashes(seg)
@@ -166,8 +176,10 @@ class _Previous:
             self.hashes.append(hashes)
             self.chunk_cases.append(chunk_cases)
             self.case_langs.append([langs for _, _, langs in cases])
+            dead = int(np.isin(chunk_cases, list(deleted)).sum())
             self.stored_chunks += len(hashes)
-            self.deleted_chunks += int(np.isin(chunk_cases, list(deleted)).sum())
+            self.deleted_chunks += dead
+            self.segment_chunks.append((len(hashes), dead))
         self._vectors: dict[int, np.ndarray] = {}
         self._postings: dict[int, Postings] = {}
 
@@ -409,29 +421,28 @@ def _build(
         for c, r, rw in zip(cases, records, rows_of, strict=True)
     ]
     n_chunks = sum(len(r) for r in rows_of)
-    kind = dense_kind
-    if kind == "auto":
-        kind = "hnsw" if n_chunks > HNSW_THRESHOLD else "flat"
+    kind = resolve_kind(dense_kind, n_chunks)
     unique_ids = len({c.id for c in cases}) == len(cases)
 
     kept: set[str] = set()
     if previous is not None and unique_ids:
         kept = {cid for cid, fp in keys if previous.live.get(cid, (0, 0, ""))[2] == fp}
+    appendable = previous is not None and unique_ids and previous.manifest.dense_kind == kind
+    fold: set[int] = set()
+    if appendable and len(previous.manifest.segments) >= MAX_SEGMENTS:
+        fold = _foldable(previous) if kind in APPROXIMATE_KINDS else set()
+        appendable = bool(fold)
+    if fold:  # the live cases of folded segments are written again, into the new segment
+        kept -= {cid for cid in kept if previous.live[cid][0] in fold}
     new_idx = [i for i, (cid, _) in enumerate(keys) if cid not in kept]
-    appendable = (
-        previous is not None
-        and unique_ids
-        and kind in EXHAUSTIVE_KINDS
-        and previous.manifest.dense_kind == kind
-        and len(previous.manifest.segments) < MAX_SEGMENTS
-    )
     if appendable:
         assert previous is not None
-        gone = [v for cid, v in previous.live.items() if cid not in kept]
+        gone = [v for cid, v in previous.live.items() if cid not in kept and v[0] not in fold]
         gone_chunks = sum(previous.case_size(pos, local) for pos, local, _ in gone)
         new_chunks = sum(len(rows_of[i]) for i in new_idx)
-        deleted_after = previous.deleted_chunks + gone_chunks
-        stored_after = previous.stored_chunks + new_chunks
+        folded = [previous.segment_chunks[pos] for pos in fold]
+        deleted_after = previous.deleted_chunks - sum(d for _, d in folded) + gone_chunks
+        stored_after = previous.stored_chunks - sum(n for n, _ in folded) + new_chunks
         appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
@@ -440,7 +451,7 @@ def _build(
         batch_size, progress,
     )  # fmt: skip
     if appendable:
-        _append(job, new_idx, kept)
+        _append(job, new_idx, kept, fold)
     else:
         _full(job, kind)
     report.reused = report.chunks - report.embedded
@@ -449,18 +460,30 @@ def _build(
     return report
 
 
+def _foldable(previous: _Previous) -> set[int]:
+    """Segments after the first, if together they are small enough to fold into a new one."""
+    sizes = [n for n, _ in previous.segment_chunks]
+    if sum(sizes[1:]) > FOLD_SHARE * sizes[0]:
+        return set()
+    return set(range(1, len(sizes)))
+
+
+def _parts(job: _Job, kind: str, segment: Segment) -> list[StoredPart]:
+    """The approximate indexes of a new segment (none for exhaustive kinds)."""
+    t0 = time.perf_counter()
+    langs = [str(r["lang"]) for r in segment.chunks]
+    parts = build_segment_parts(segment.vectors, langs, kind)
+    job.report.seconds["dense"] += time.perf_counter() - t0
+    return parts
+
+
 def _full(job: _Job, kind: str) -> None:
-    """Write the whole index as one segment (first build, merge, rebuild, HNSW)."""
+    """Write the whole index as one segment (first build, merge, rebuild, new index kind)."""
     previous, report, cases = job.previous, job.report, job.cases
     batch = _batch(job, list(range(len(cases))))
     segment = _segment_for(job, batch)
-    t0 = time.perf_counter()
     langs = [str(r["lang"]) for r in batch.rows]
-    dense = None
-    if kind == "hnsw":
-        centroids = language_centroids(segment.vectors, langs)
-        dense = DenseIndex.build(centre(segment.vectors, langs, centroids), "hnsw")
-    report.seconds["dense"] = time.perf_counter() - t0
+    parts = _parts(job, kind, segment)
     if previous is not None:
         live_before = previous.live_hashes()
         report.removed = len(set(live_before) - set(batch.hashes))
@@ -480,15 +503,14 @@ def _full(job: _Job, kind: str) -> None:
         len(cases),
         report.languages,
     )
-    _write(job.folder, report, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
+    _write(job.folder, report, lambda tmp: _write_full(tmp, name, segment, parts, manifest))
 
 
 def _write_full(
-    tmp: Path, name: str, segment: Segment, dense: DenseIndex | None, manifest: Manifest
+    tmp: Path, name: str, segment: Segment, parts: list[StoredPart], manifest: Manifest
 ) -> None:
     write_segment(tmp / name, segment)
-    if dense is not None:
-        dense.save(tmp / name / DENSE)
+    write_segment_parts(tmp / name, manifest.dense_kind, parts)
     manifest.save(tmp)  # written last: a folder without it is never a valid index
 
 
@@ -516,13 +538,22 @@ def _next_number(manifest: Manifest) -> int:
     return max(numbers) + 1
 
 
-def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
-    """Keep the unchanged cases where they are; add a segment for new and changed ones."""
+def _append(job: _Job, new_idx: list[int], kept: set[str], fold: set[int]) -> None:
+    """Keep the unchanged cases where they are; add a segment for new and changed ones.
+
+    The segments in ``fold`` are dropped: their live cases are among ``new_idx``.
+    """
     previous, report = job.previous, job.report
     assert previous is not None
     manifest = previous.manifest
-    segments = [dict(s) for s in manifest.segments]
-    gone = [(pos, local) for cid, (pos, local, _) in previous.live.items() if cid not in kept]
+    stay = [pos for pos in range(len(manifest.segments)) if pos not in fold]
+    segments = [dict(manifest.segments[pos]) for pos in stay]
+    where = {pos: i for i, pos in enumerate(stay)}
+    gone = [
+        (where[pos], local)
+        for cid, (pos, local, _) in previous.live.items()
+        if cid not in kept and pos in where
+    ]
     newly_deleted: dict[int, set[int]] = {}
     for pos, local in gone:
         newly_deleted.setdefault(pos, set()).add(local)
@@ -530,16 +561,18 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
         segments[pos]["deleted_cases"] = sorted({*segments[pos]["deleted_cases"], *locals_})
     batch = _batch(job, new_idx)
     segment = None
+    parts: list[StoredPart] = []
     if batch.cases:
         segment = _segment_for(job, batch)
+        parts = _parts(job, manifest.dense_kind, segment)
         name = segment_name(_next_number(manifest))
         segments.append(_segment_entry(name, batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
     live_before = previous.live_hashes()
     live_after: list[str] = []
     languages: dict[str, int] = {}
-    for pos, entry in enumerate(segments[: len(manifest.segments)]):
-        dead = set(entry["deleted_cases"])
+    for i, pos in enumerate(stay):
+        dead = set(segments[i]["deleted_cases"])
         keep = ~np.isin(previous.chunk_cases[pos], list(dead))
         live_after.extend(h for h, k in zip(previous.hashes[pos], keep.tolist(), strict=True) if k)
         for local, counts in enumerate(previous.case_langs[pos]):
@@ -566,15 +599,16 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
         getattr(new_manifest, key) == getattr(manifest, key)
         for key in ("backend", "quantization", "vector_space", "prompts", "settings")
     )
-    report.mode = "append" if (batch.cases or gone) else "unchanged"
+    report.mode = "append" if (batch.cases or gone or fold) else "unchanged"
     if report.mode == "unchanged" and same_runtime:
         return
 
     def fill(tmp: Path) -> None:
-        for entry in manifest.segments:
+        for entry in segments[: len(stay)]:
             link_segment(previous.folder / str(entry["name"]), tmp / str(entry["name"]))
         if segment is not None:
             write_segment(tmp / str(segments[-1]["name"]), segment)
+            write_segment_parts(tmp / str(segments[-1]["name"]), manifest.dense_kind, parts)
         new_manifest.save(tmp)  # written last: a folder without it is never a valid index
 
     _write(previous.folder, report, fill)

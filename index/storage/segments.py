@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,6 @@ HASHES = "hashes.json"
 CHUNKS = "chunks.json"
 CASES = "cases.json"
 CASE_KEYS = "case_keys.json"
-DENSE = "dense.faiss"
 
 
 @dataclass
@@ -115,11 +114,13 @@ class LiveView:
     chunks: list[dict[str, object]]
     cases: list[dict[str, object]]
     postings: Postings
+    #: Per segment, the segment rows that are live (their order is the live order).
+    kept_rows: list[np.ndarray] = field(default_factory=list)
 
 
 def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
     """Read every segment listed in the manifest and keep the rows of its live cases."""
-    vectors, hashes, chunks, cases, postings = [], [], [], [], []
+    vectors, hashes, chunks, cases, postings, kept_rows = [], [], [], [], [], []
     for entry in segments:
         segment = read_segment(folder / str(entry["name"]))
         deleted = {int(i) for i in entry.get("deleted_cases", [])}  # type: ignore[union-attr]
@@ -135,6 +136,7 @@ def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
             chunks.append(row)
             hashes.append(segment.hashes[i])
         keep_arr = np.asarray(keep, dtype=np.int64)
+        kept_rows.append(keep_arr)
         vectors.append(np.asarray(segment.vectors[keep_arr], dtype=np.float32))
         postings.append(segment.postings.take(keep_arr) if deleted else segment.postings)
     dim = vectors[0].shape[1] if vectors else 0
@@ -144,6 +146,7 @@ def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
         chunks=chunks,
         cases=cases,
         postings=Postings.concat(postings, prune=False) if len(postings) != 1 else postings[0],
+        kept_rows=kept_rows,
     )
 
 
