@@ -345,10 +345,10 @@ def worker_add_one(params: dict) -> dict:
 #: Settings of the ``ann`` phase: index builds and, per build, the search breadths swept.
 ANN_CONFIGS: dict[str, dict[str, object]] = {
     "flat": {"kind": "flat"},
-    "ivf": {"kind": "ivf", "code": "fp16", "lists": 4.0, "nprobe": [8, 16, 32, 48, 64, 96, 128]},
-    "ivf-sq8": {"kind": "ivf", "code": "sq8", "lists": 4.0, "nprobe": [16, 32, 48, 64, 96]},
-    "ivf-lists2": {"kind": "ivf", "code": "fp16", "lists": 2.0, "nprobe": [8, 16, 24, 32, 48]},
-    "ivf-lists8": {"kind": "ivf", "code": "fp16", "lists": 8.0, "nprobe": [32, 64, 96, 128, 192]},
+    "ivf": {"kind": "ivf", "code": "fp16", "lists": 4.0, "nprobe": [32, 64, 128, 256, 384, 512]},
+    "ivf-sq8": {"kind": "ivf", "code": "sq8", "lists": 4.0, "nprobe": [64, 128, 256, 512]},
+    "ivf-lists2": {"kind": "ivf", "code": "fp16", "lists": 2.0, "nprobe": [32, 64, 128, 256]},
+    "ivf-lists8": {"kind": "ivf", "code": "fp16", "lists": 8.0, "nprobe": [128, 256, 512, 1024]},
     "hnsw": {"kind": "hnsw", "m": 32, "ef": [64, 128, 256, 512]},
 }
 
