@@ -22,8 +22,12 @@ from casesearch.index.search.grouping import group_by_case
 from casesearch.index.search.highlight import best_sentences
 from casesearch.index.search.query_lang import query_language_probabilities
 from casesearch.index.storage.build import index_dir
-from casesearch.index.storage.centering import language_centroids
-from casesearch.index.storage.dense import DenseIndex, open_dense, use_single_thread
+from casesearch.index.storage.dense import (
+    APPROXIMATE_KINDS,
+    DenseIndex,
+    open_dense,
+    use_single_thread,
+)
 from casesearch.index.storage.lexical import LexicalIndex
 from casesearch.index.storage.manifest import IndexDamagedError, Manifest
 from casesearch.index.storage.segments import load_live
@@ -207,13 +211,14 @@ class Searcher:
         use_single_thread()
         try:
             with collector_paused():
-                live = load_live(folder, manifest.segments)
+                in_memory = manifest.dense_kind not in APPROXIMATE_KINDS
+                live = load_live(folder, manifest.segments, with_vectors=in_memory)
                 langs = [str(row["lang"]) for row in live.chunks]
-                centroids = language_centroids(live.vectors, langs)
                 dense = open_dense(
-                    folder, manifest.segments, manifest.dense_kind, live.vectors,
-                    live.kept_rows, langs, centroids,
+                    folder, manifest.segments, manifest.dense_kind,
+                    live.vectors if in_memory else None, live.kept_rows, langs,
                 )  # fmt: skip
+                centroids = dense.centroid_map()
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexDamagedError(
                 f"The index in {folder} cannot be read ({type(exc).__name__}: {exc}). Rebuild "

@@ -36,7 +36,7 @@ import faiss
 import numpy as np
 
 from casesearch.index.model.backends import build_threads
-from casesearch.index.storage.centering import centre
+from casesearch.index.storage.centering import centre, centroids_from_sums, language_centroids
 from casesearch.index.storage.segments import read_vectors
 
 #: Index kinds a user can ask for (``--dense``).
@@ -273,6 +273,7 @@ class DenseIndex:
         row_lang: np.ndarray,
         centroids: np.ndarray,
         raw_rows: Callable[[np.ndarray], np.ndarray] | None = None,
+        centroid_langs: Sequence[str] = (),
     ) -> None:
         self.kind = kind
         self.dim = dim
@@ -288,6 +289,7 @@ class DenseIndex:
         #: Per live row, the position of its language in ``centroids`` (-1: none).
         self.row_lang = row_lang
         self.centroids = centroids
+        self.centroid_langs = list(centroid_langs)
         self._raw_rows = raw_rows
         #: Search breadth of the parts (lists scanned, graph candidates); settable.
         self.nprobe = IVF_NPROBE
@@ -301,6 +303,10 @@ class DenseIndex:
     def index(self) -> faiss.Index:
         """The exhaustive pool (the whole index for exhaustive kinds)."""
         return self.pool
+
+    def centroid_map(self) -> dict[str, np.ndarray]:
+        """The language centroids the scores are centred with."""
+        return dict(zip(self.centroid_langs, self.centroids, strict=True))
 
     @property
     def approximate_rows(self) -> int:
@@ -323,7 +329,7 @@ class DenseIndex:
     def assemble(
         cls,
         kind: str,
-        vectors: np.ndarray,
+        vectors: np.ndarray | None,
         langs: Sequence[str],
         centroids: dict[str, np.ndarray],
         segments: Sequence[tuple[np.ndarray, list[StoredPart], int]] = (),
@@ -333,15 +339,25 @@ class DenseIndex:
 
         Args:
             kind: the manifest's dense kind.
-            vectors: raw vectors of every live row (float32; centred in place for the pool).
+            vectors: raw vectors of every live row (float32; centred in place when the whole
+                index is exhaustive), or None: read through ``raw_rows``.
             langs: language of every live row.
             centroids: language centroids of the live rows.
             segments: per segment, in order: its live local rows, its stored parts, and its
                 stored row count. Empty: ``vectors`` form one segment without parts.
-            raw_rows: raw vectors of given live rows, for scoring candidates found by BM25 in
-                the parts (default: read from ``vectors``, which must then be kept raw).
+            raw_rows: raw vectors of given live rows, for the pool and for scoring candidates
+                found by BM25 in the parts (default: read from ``vectors``).
         """
-        n, dim = len(vectors), vectors.shape[1] if vectors.ndim == 2 else 0
+        n = len(langs)
+        if vectors is not None:
+            dim = vectors.shape[1] if vectors.ndim == 2 else 0
+            if raw_rows is None:
+                raw = vectors
+                raw_rows = lambda rows: np.asarray(raw[rows], dtype=np.float32)  # noqa: E731
+        elif raw_rows is None:
+            raise ValueError("vectors or raw_rows are needed")
+        else:
+            dim = len(next(iter(centroids.values()))) if centroids else 0
         centroid_langs = sorted(centroids)
         lang_pos = {lang: i for i, lang in enumerate(centroid_langs)}
         row_lang = np.asarray([lang_pos.get(lang, -1) for lang in langs], dtype=np.int64)
@@ -376,16 +392,15 @@ class DenseIndex:
         if parts:
             pool_rows = np.flatnonzero(~covered).astype(np.int64)
             pool_langs = [lang_list[i] for i in pool_rows.tolist()]
-            pool_vectors = centre(vectors[pool_rows], pool_langs, centroids, inplace=True)
+            pool_vectors = centre(raw_rows(pool_rows), pool_langs, centroids, inplace=True)
             pool = build_exhaustive(pool_vectors, "flat")
-            if raw_rows is None:
-                raw = vectors
-                raw_rows = lambda rows: np.asarray(raw[rows], dtype=np.float32)  # noqa: E731
         else:  # exhaustive: the centred vectors themselves (centred in place: no copy)
             pool_rows = None
-            centred = centre(vectors, lang_list, centroids, inplace=True)
+            whole = vectors if vectors is not None else raw_rows(np.arange(n, dtype=np.int64))
+            centred = centre(whole, lang_list, centroids, inplace=True)
             pool = build_exhaustive(centred, kind if kind in EXHAUSTIVE_KINDS else "flat")
-        return cls(kind, dim, n, pool, pool_rows, parts, row_lang, matrix, raw_rows)
+            raw_rows = None  # the vectors were centred in place
+        return cls(kind, dim, n, pool, pool_rows, parts, row_lang, matrix, raw_rows, centroid_langs)
 
     # ------------------------------------------------------------------ search
     def search(
@@ -514,10 +529,9 @@ def open_dense(
     folder: Path,
     segments: Sequence[dict[str, object]],
     kind: str,
-    vectors: np.ndarray,
+    vectors: np.ndarray | None,
     kept_rows: Sequence[np.ndarray],
     langs: Sequence[str],
-    centroids: dict[str, np.ndarray],
 ) -> DenseIndex:
     """The dense index of the index in ``folder``, as its manifest lists the segments.
 
@@ -525,16 +539,20 @@ def open_dense(
         folder: the index folder.
         segments: the manifest's segment entries.
         kind: the manifest's dense kind.
-        vectors: raw vectors of the live rows (:func:`index.storage.segments.load_live`);
-            centred in place when the index is exhaustive.
+        vectors: raw vectors of the live rows (:func:`index.storage.segments.load_live`),
+            centred in place for an exhaustive index; None for an approximate one, whose
+            vectors stay memory-mapped on disk (centroids are summed block by block, the pool
+            is gathered, BM25's candidates are read row by row).
         kept_rows: per segment, its live rows (same source).
         langs: language of every live row.
-        centroids: language centroids of the live rows.
 
     Raises:
         ValueError: a stored approximate index is missing or damaged.
     """
     if kind not in APPROXIMATE_KINDS:
+        if vectors is None:
+            raise ValueError(f"an exhaustive ({kind}) index is laid out from its vectors")
+        centroids = language_centroids(vectors, list(langs))
         return DenseIndex.assemble(kind, vectors, langs, centroids)
     dirs = [folder / str(entry["name"]) for entry in segments]
     stored = [read_segment_parts(d, kind) for d in dirs]
@@ -543,16 +561,14 @@ def open_dense(
         for kept, parts, entry in zip(kept_rows, stored, segments, strict=True)
     ]
     starts = np.cumsum([0] + [len(kept) for kept in kept_rows])
-    dim = vectors.shape[1]
-    mapped: dict[int, np.ndarray] = {}
+    mapped = [read_vectors(d) for d in dirs]
+    dim = mapped[0].shape[1] if mapped else 0
 
     def raw_rows(rows: np.ndarray) -> np.ndarray:
         """Raw vectors of live rows, read from the segments' memory-mapped vector files."""
         out = np.zeros((len(rows), dim), dtype=np.float32)
         seg = np.searchsorted(starts, rows, side="right") - 1
         for s in np.unique(seg).tolist():
-            if s not in mapped:
-                mapped[s] = read_vectors(dirs[s])
             pick = seg == s
             local = kept_rows[s][rows[pick] - starts[s]]
             order = np.argsort(local)  # rows in file order
@@ -561,4 +577,30 @@ def open_dense(
             out[pick] = block
         return out
 
+    centroids = _streamed_centroids(mapped, kept_rows, langs)
     return DenseIndex.assemble(kind, vectors, langs, centroids, layout, raw_rows)
+
+
+def _streamed_centroids(
+    mapped: Sequence[np.ndarray], kept_rows: Sequence[np.ndarray], langs: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Language centroids of the live rows, reading the mapped vectors a block at a time."""
+    names = sorted(set(langs))
+    code = {lang: i for i, lang in enumerate(names)}
+    codes = np.asarray([code[lang] for lang in langs], dtype=np.int64)
+    dim = mapped[0].shape[1] if mapped else 0
+    sums = np.zeros((len(names), dim), dtype=np.float64)
+    offset, step = 0, 65_536
+    for vectors, kept in zip(mapped, kept_rows, strict=True):
+        for begin in range(0, len(kept), step):
+            rows = kept[begin : begin + step]
+            block = np.asarray(vectors[rows], dtype=np.float32)
+            block_codes = codes[offset + begin : offset + begin + len(rows)]
+            one_hot = (block_codes[:, None] == np.arange(len(names))[None, :]).astype(np.float32)
+            sums += one_hot.T @ block
+        offset += len(kept)
+    counts = np.bincount(codes, minlength=len(names))
+    return centroids_from_sums(
+        {lang: sums[i] for i, lang in enumerate(names)},
+        {lang: int(counts[i]) for i, lang in enumerate(names)},
+    )

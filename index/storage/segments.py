@@ -118,8 +118,14 @@ class LiveView:
     kept_rows: list[np.ndarray] = field(default_factory=list)
 
 
-def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
-    """Read every segment listed in the manifest and keep the rows of its live cases."""
+def load_live(
+    folder: Path, segments: list[dict[str, object]], *, with_vectors: bool = True
+) -> LiveView:
+    """Read every segment listed in the manifest and keep the rows of its live cases.
+
+    ``with_vectors=False`` leaves the vectors on disk (an approximate index reads them there).
+    """
+    dim = 0
     vectors, hashes, chunks, cases, postings, kept_rows = [], [], [], [], [], []
     for entry in segments:
         segment = read_segment(folder / str(entry["name"]))
@@ -137,11 +143,14 @@ def load_live(folder: Path, segments: list[dict[str, object]]) -> LiveView:
             hashes.append(segment.hashes[i])
         keep_arr = np.asarray(keep, dtype=np.int64)
         kept_rows.append(keep_arr)
-        vectors.append(np.asarray(segment.vectors[keep_arr], dtype=np.float32))
+        dim = segment.vectors.shape[1]
+        if with_vectors:
+            vectors.append(np.asarray(segment.vectors[keep_arr], dtype=np.float32))
         postings.append(segment.postings.take(keep_arr) if deleted else segment.postings)
-    dim = vectors[0].shape[1] if vectors else 0
     return LiveView(
-        vectors=np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
+        vectors=(vectors[0] if len(vectors) == 1 else np.concatenate(vectors))
+        if vectors
+        else np.zeros((0, dim), np.float32),
         hashes=hashes,
         chunks=chunks,
         cases=cases,
