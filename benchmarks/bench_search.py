@@ -114,7 +114,7 @@ def worker_build(params: dict) -> dict:
     store = SentenceVectors.open(data_dir, embedder.model_id, embedder.dim)
     sentences = synth.store_sentence_vectors(corpus, vectors, store)
     manifest = Manifest.load(index_dir(data_dir))
-    store.mark_prepared(str(seg["fingerprint"]) for seg in manifest.segments)
+    store.mark_prepared(seg.fingerprint for seg in manifest.segments)
     sentence_s = time.perf_counter() - t0
     return {
         "size": size,
