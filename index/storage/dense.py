@@ -37,6 +37,7 @@ import numpy as np
 
 from casesearch.index.model.backends import build_threads
 from casesearch.index.storage.centering import centre, centroids_from_sums, language_centroids
+from casesearch.index.storage.records import SegmentEntry
 from casesearch.index.storage.segments import read_vectors
 
 #: Index kinds a user can ask for (``--dense``).
@@ -136,30 +137,37 @@ def build_approximate(
         hnsw_m: HNSW graph degree.
     """
     x = np.ascontiguousarray(vectors, dtype=np.float32)
-    n, dim = x.shape
     with _build_threads():
         if kind == "ivf":
-            lists = nlist or ivf_lists(n)
-            qtype = {"fp16": faiss.ScalarQuantizer.QT_fp16, "sq8": faiss.ScalarQuantizer.QT_8bit}
-            index = faiss.IndexIVFScalarQuantizer(
-                faiss.IndexFlatIP(dim), dim, lists, qtype[code], faiss.METRIC_INNER_PRODUCT
-            )
-            index.cp.spherical = True  # centroids on the sphere, like the vectors
-            index.cp.niter = IVF_TRAIN_ITERATIONS
-            index.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
-            sample = min(n, lists * IVF_TRAIN_PER_LIST)
-            rows = np.random.default_rng(_TRAIN_SEED).choice(n, sample, replace=False)
-            index.train(x[np.sort(rows)])
-            index.add(x)
-            index.nprobe = IVF_NPROBE
-            return index
+            return _build_ivf(x, nlist or ivf_lists(len(x)), code)
         if kind == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = HNSW_EF_SEARCH
-            index.add(x)
-            return index
+            return _build_hnsw(x, hnsw_m)
     raise ValueError(f"{kind!r} is not an approximate index kind ({APPROXIMATE_KINDS})")
+
+
+def _build_ivf(x: np.ndarray, nlist: int, code: str) -> faiss.Index:
+    dim = x.shape[1]
+    qtype = {"fp16": faiss.ScalarQuantizer.QT_fp16, "sq8": faiss.ScalarQuantizer.QT_8bit}
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(dim), dim, nlist, qtype[code], faiss.METRIC_INNER_PRODUCT
+    )
+    index.cp.spherical = True  # centroids on the sphere, like the vectors
+    index.cp.niter = IVF_TRAIN_ITERATIONS
+    index.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
+    sample = min(len(x), nlist * IVF_TRAIN_PER_LIST)
+    rows = np.random.default_rng(_TRAIN_SEED).choice(len(x), sample, replace=False)
+    index.train(x[np.sort(rows)])
+    index.add(x)
+    index.nprobe = IVF_NPROBE
+    return index
+
+
+def _build_hnsw(x: np.ndarray, m: int) -> faiss.Index:
+    index = faiss.IndexHNSWFlat(x.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.hnsw.efSearch = HNSW_EF_SEARCH
+    index.add(x)
+    return index
 
 
 @dataclass
@@ -448,7 +456,9 @@ class DenseIndex:
             positions = positions[positions >= 0]
             if len(positions) == 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(positions.astype(np.int64)))
+            selector = faiss.IDSelectorBatch(positions.astype(np.int64))
+            # faiss's bundled type stubs lack the parameter classes' keyword arguments.
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = self.pool.search(q, min(k, self.pool.ntotal), params=params)
         keep = ids[0] >= 0
         ids, scores = ids[0][keep].astype(np.int64), scores[0][keep]
@@ -471,13 +481,14 @@ class DenseIndex:
         selector = None
         if bitmap is not None:  # FAISS keeps a pointer: ``bitmap`` outlives the search below
             selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+        # faiss's bundled type stubs lack these parameter classes' keyword arguments.
         if isinstance(part.index, faiss.IndexHNSW):
-            params: faiss.SearchParameters = faiss.SearchParametersHNSW(
+            params: faiss.SearchParameters = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
                 efSearch=max(k, math.ceil(self.ef_search * min(widen, 8.0)))
             )
         else:
             ivf = faiss.extract_index_ivf(part.index)
-            params = faiss.SearchParametersIVF(
+            params = faiss.SearchParametersIVF(  # type: ignore[call-arg]
                 nprobe=min(ivf.nlist, math.ceil(self.nprobe * widen))
             )
         if selector is not None:
@@ -527,7 +538,7 @@ class DenseIndex:
 
 def open_dense(
     folder: Path,
-    segments: Sequence[dict[str, object]],
+    segments: Sequence[SegmentEntry],
     kind: str,
     vectors: np.ndarray | None,
     kept_rows: Sequence[np.ndarray],
@@ -554,10 +565,10 @@ def open_dense(
             raise ValueError(f"an exhaustive ({kind}) index is laid out from its vectors")
         centroids = language_centroids(vectors, list(langs))
         return DenseIndex.assemble(kind, vectors, langs, centroids)
-    dirs = [folder / str(entry["name"]) for entry in segments]
+    dirs = [folder / entry.name for entry in segments]
     stored = [read_segment_parts(d, kind) for d in dirs]
     layout = [
-        (kept, parts, int(entry["chunks"]))
+        (kept, parts, entry.chunks)
         for kept, parts, entry in zip(kept_rows, stored, segments, strict=True)
     ]
     starts = np.cumsum([0] + [len(kept) for kept in kept_rows])
