@@ -245,6 +245,7 @@ def test_language_parts_rank_like_centred_exhaustive_search() -> None:
     langs = [("da", "en", "es")[i] for i in rng.integers(0, 3, len(vectors))]
     offsets = {"da": 0.6, "en": -0.3, "es": 0.1}  # languages sit apart, as with e5
     shift = rng.standard_normal(dim).astype(np.float32)
+    shift *= 3.0 / np.linalg.norm(shift)  # clusters have norm ~9: a clear, not dominant offset
     vectors += np.asarray([offsets[x] for x in langs], dtype=np.float32)[:, None] * shift
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     approximate = _index_with_parts(vectors, langs, "ivf")
