@@ -70,6 +70,7 @@ def approximate_parts(
     lists_per_sqrt: float = 4.0,
     code: str = "fp16",
     hnsw_m: int = 32,
+    bits: int = 2,
     min_rows: int = ANN_MIN_ROWS,
 ) -> list[StoredPart]:
     """A full build's parts (one per language with ``min_rows`` chunks), with other settings."""
@@ -79,7 +80,9 @@ def approximate_parts(
         if len(rows) < min_rows:
             continue
         nlist = max(1, min(round(lists_per_sqrt * math.sqrt(len(rows))), len(rows) // 39))
-        index = build_approximate(vectors[rows], kind, nlist=nlist, code=code, hnsw_m=hnsw_m)
+        index = build_approximate(
+            vectors[rows], kind, nlist=nlist, code=code, hnsw_m=hnsw_m, bits=bits
+        )
         parts.append(StoredPart(lang, rows, index))
     return parts
 

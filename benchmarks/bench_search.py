@@ -350,6 +350,8 @@ ANN_CONFIGS: dict[str, dict[str, object]] = {
     "ivf-lists2": {"kind": "ivf", "code": "fp16", "lists": 2.0, "nprobe": [32, 64, 128, 256]},
     "ivf-lists8": {"kind": "ivf", "code": "fp16", "lists": 8.0, "nprobe": [128, 256, 512, 1024]},
     "hnsw": {"kind": "hnsw", "m": 32, "ef": [64, 128, 256, 512]},
+    "rabitq": {"kind": "rabitq", "bits": 2, "rerank": [5, 10, 20, 40]},
+    "rabitq1": {"kind": "rabitq", "bits": 1, "rerank": [10, 20, 40, 80]},
 }
 
 
@@ -409,6 +411,7 @@ def worker_ann(params: dict) -> dict:
             parts = ann_recall.approximate_parts(
                 vectors, langs, kind, lists_per_sqrt=float(config.get("lists", 4.0)),
                 code=str(config.get("code", "fp16")), hnsw_m=int(config.get("m", 32)),
+                bits=int(config.get("bits", 2)),
             )  # fmt: skip
             live = np.arange(len(vectors))
             index = DenseIndex.assemble(
@@ -419,7 +422,7 @@ def worker_ann(params: dict) -> dict:
                 index.pool.ntotal
             )
             pool_rows = index.pool.ntotal
-            knob = "nprobe" if kind == "ivf" else "ef"
+            knob = {"ivf": "nprobe", "hnsw": "ef", "rabitq": "rerank"}[kind]
             settings = [
                 (f"{name} {knob}={v}", _setter(knob, int(v)))
                 for v in config[knob]  # type: ignore[union-attr]
@@ -448,6 +451,8 @@ def _setter(knob: str, value: int):
     def apply(index) -> None:
         if knob == "nprobe":
             index.nprobe = value
+        elif knob == "rerank":
+            index.rerank = value
         else:
             index.ef_search = value
 

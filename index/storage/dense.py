@@ -41,11 +41,11 @@ from casesearch.index.storage.records import SegmentEntry
 from casesearch.index.storage.segments import read_vectors
 
 #: Index kinds a user can ask for (``--dense``).
-KINDS = ("auto", "flat", "flat32", "ivf", "hnsw")
+KINDS = ("auto", "flat", "flat32", "ivf", "hnsw", "rabitq")
 #: Kinds laid out from the stored vectors when an index is opened.
 EXHAUSTIVE_KINDS = ("flat", "flat32")
 #: Kinds whose segments carry stored FAISS indexes.
-APPROXIMATE_KINDS = ("ivf", "hnsw")
+APPROXIMATE_KINDS = ("ivf", "hnsw", "rabitq")
 #: ``auto`` searches exhaustively up to this many chunks and builds ``ivf`` indexes above it.
 APPROXIMATE_THRESHOLD = 300_000
 #: In an approximate index, a language with fewer chunks than this in a segment joins the
@@ -61,6 +61,13 @@ IVF_TRAIN_PER_LIST = 64
 IVF_TRAIN_ITERATIONS = 10
 #: IVF: lists scanned per question (the recall/latency knob).
 IVF_NPROBE = 48
+#: RaBitQ: bits per dimension of the compact codes scanned, bits of the query's quantisation,
+#: and how many candidates per result are re-scored exactly from the stored vectors.
+RABITQ_BITS = 2
+RABITQ_QUERY_BITS = 8
+RABITQ_RERANK = 20
+#: With fewer usable rows than this (a narrow filter), a part scores them all exactly.
+EXACT_ROWS = 4096
 #: HNSW graph degree, construction and search breadth.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -126,6 +133,7 @@ def build_approximate(
     nlist: int | None = None,
     code: str = "fp16",
     hnsw_m: int = HNSW_M,
+    bits: int = RABITQ_BITS,
 ) -> faiss.Index:
     """An approximate index over normalised ``vectors`` (positions are row numbers).
 
@@ -135,6 +143,7 @@ def build_approximate(
         nlist: IVF lists (default :func:`ivf_lists`).
         code: IVF list encoding, ``fp16`` or ``sq8`` (8-bit scalar quantiser).
         hnsw_m: HNSW graph degree.
+        bits: RaBitQ bits per dimension.
     """
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     with _build_threads():
@@ -142,6 +151,8 @@ def build_approximate(
             return _build_ivf(x, nlist or ivf_lists(len(x)), code)
         if kind == "hnsw":
             return _build_hnsw(x, hnsw_m)
+        if kind == "rabitq":
+            return _build_rabitq(x, bits)
     raise ValueError(f"{kind!r} is not an approximate index kind ({APPROXIMATE_KINDS})")
 
 
@@ -159,6 +170,16 @@ def _build_ivf(x: np.ndarray, nlist: int, code: str) -> faiss.Index:
     index.train(x[np.sort(rows)])
     index.add(x)
     index.nprobe = IVF_NPROBE
+    return index
+
+
+def _build_rabitq(x: np.ndarray, bits: int) -> faiss.Index:
+    index = faiss.IndexRaBitQFastScan(x.shape[1], faiss.METRIC_INNER_PRODUCT, 32, bits)
+    sample = min(len(x), 65_536)
+    rows = np.random.default_rng(_TRAIN_SEED).choice(len(x), sample, replace=False)
+    index.train(x[np.sort(rows)])  # the centre the codes are taken around
+    index.add(x)
+    index.qb = RABITQ_QUERY_BITS
     return index
 
 
@@ -224,7 +245,7 @@ def read_segment_parts(folder: Path, kind: str) -> list[StoredPart]:
     for entry in listing["parts"]:
         name = str(entry["file"])
         try:
-            flags = faiss.IO_FLAG_MMAP if kind == "ivf" else 0
+            flags = faiss.IO_FLAG_MMAP if kind in ("ivf", "rabitq") else 0
             index = faiss.read_index(str(folder / f"{name}.faiss"), flags)
         except RuntimeError as exc:  # FAISS reports a missing or damaged file this way
             raise ValueError(f"{folder / name}.faiss: {str(exc).splitlines()[0]}") from exc
@@ -247,6 +268,10 @@ class _Part:
     #: Bitmap of the live positions when some are deleted (FAISS skips the others).
     live_bitmap: np.ndarray | None
     live: int
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self.live_rows >= 0
 
 
 def _bitmap(mask: np.ndarray) -> np.ndarray:
@@ -302,6 +327,7 @@ class DenseIndex:
         #: Search breadth of the parts (lists scanned, graph candidates); settable.
         self.nprobe = IVF_NPROBE
         self.ef_search = HNSW_EF_SEARCH
+        self.rerank = RABITQ_RERANK
 
     @property
     def size(self) -> int:
@@ -469,6 +495,8 @@ class DenseIndex:
     def _search_part(
         self, part: _Part, q: np.ndarray, k: int, allowed_mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(part.index, faiss.IndexRaBitQFastScan):
+            return self._search_codes(part, q, k, allowed_mask)
         bitmap, count = part.live_bitmap, part.live
         if allowed_mask is not None:
             usable = allowed_mask[part.live_rows]
@@ -496,6 +524,31 @@ class DenseIndex:
         scores, ids = part.index.search(q, min(k, count), params=params)
         keep = ids[0] >= 0
         return part.live_rows[ids[0][keep]], scores[0][keep]
+
+    def _search_codes(
+        self, part: _Part, q: np.ndarray, k: int, allowed_mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scan a part's compact codes, re-score the best ``k · rerank`` exactly.
+
+        FAISS cannot skip rows while scanning these codes, so deleted and filtered-out rows
+        are dropped from the candidates, whose number grows in proportion.
+        """
+        usable = part.alive if allowed_mask is None else allowed_mask[part.live_rows]
+        count = part.live if allowed_mask is None else int(usable.sum())
+        if count == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        positions = len(part.live_rows)
+        wanted = k * self.rerank
+        if count <= max(wanted, EXACT_ROWS):
+            found = np.flatnonzero(usable)
+        else:
+            fetch = min(positions, math.ceil(wanted * positions / count))
+            _, ids = part.index.search(q, fetch)
+            found = ids[0][ids[0] >= 0]
+            found = found[usable[found]]
+        rows = part.live_rows[found]
+        scores = self.raw_vectors(rows) @ q[0]
+        return top_k(rows, scores.astype(np.float32), min(k, len(rows)))
 
     def score_rows(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Centred scores of given live rows (candidates that BM25 found and FAISS did not)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,12 +75,19 @@ def write_segment(folder: Path, segment: Segment) -> None:
     folder.mkdir(parents=True)
     np.save(folder / VECTORS, np.ascontiguousarray(segment.vectors, dtype=np.float32))
     (folder / HASHES).write_text(json.dumps(segment.hashes), encoding="utf-8")
-    chunks = segment.chunks.to_json()
-    (folder / CHUNKS).write_text(json.dumps(chunks, ensure_ascii=False), encoding="utf-8")
-    cases = [case_to_json(c) for c in segment.cases]
-    (folder / CASES).write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
+    _write_json_list(folder / CHUNKS, segment.chunks.to_json())
+    _write_json_list(folder / CASES, (case_to_json(c) for c in segment.cases))
     (folder / CASE_KEYS).write_text(json.dumps(_case_index(segment)), encoding="utf-8")
     segment.postings.save(folder)
+
+
+def _write_json_list(path: Path, items: Iterable[object]) -> None:
+    """A JSON list written item by item: a million cases never become one string."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("[")
+        for i, item in enumerate(items):
+            fh.write(("," if i else "") + json.dumps(item, ensure_ascii=False))
+        fh.write("]")
 
 
 def _case_index(segment: Segment) -> list[list[object]]:
