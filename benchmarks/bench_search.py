@@ -107,6 +107,18 @@ def _dir_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
 
 
+def _files_mb(folder: Path) -> dict[str, float]:
+    """MB on disk by kind of file (``ann-3.faiss`` counts as ``ann-*.faiss``)."""
+    out: dict[str, float] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            name = path.name
+            if name.startswith("ann-"):
+                name = "ann-*" + name[name.index(".") :]
+            out[name] = out.get(name, 0.0) + path.stat().st_size / 2**20
+    return {k: round(v, 1) for k, v in sorted(out.items())}
+
+
 # --------------------------------------------------------------------------- workers
 def worker_base(params: dict) -> dict:
     """Embed (more of) the base chunks for real, within a time budget."""
@@ -166,6 +178,7 @@ def worker_build(params: dict) -> dict:
         "synth_seconds": round(synth_s, 1),
         "build_seconds": {k: round(v, 2) for k, v in report.seconds.items()},
         "index_mb": _dir_mb(index_dir(data_dir)),
+        "index_files_mb": _files_mb(index_dir(data_dir)),
     }
 
 
@@ -241,6 +254,8 @@ def worker_search(params: dict) -> dict:
         "questions": len(questions),
         "question_source": source,
         "backend": _backend_name(embedder),
+        "rss_after_searches_mb": round(current_rss_mb(), 1),
+        "dense_kinds": {size: searchers[size].manifest.dense_kind for size in sizes},
         "loaded_index_mb": loaded_mb,
         "load_seconds": load_s,
         "results": out,

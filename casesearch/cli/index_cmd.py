@@ -11,7 +11,7 @@ from pathlib import Path
 from casesearch.cli import ingest_args, options
 from casesearch.cli.progress import TerminalProgress
 from casesearch.core.config import DEFAULT_CORPUS
-from casesearch.index.storage.dense import APPROXIMATE_THRESHOLD, KINDS
+from casesearch.index.storage.dense import APPROXIMATE_THRESHOLD, DEFAULT_APPROXIMATE, KINDS
 from casesearch.index.update import NothingToIndexError, UpdateOptions, update_index
 
 
@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=list(KINDS),
         default="auto",
         help="exhaustive search over float16 (flat) or float32 (flat32) vectors, or "
-        "approximate search (ivf: inverted lists, hnsw: a graph); auto picks flat, or ivf "
-        f"above {APPROXIMATE_THRESHOLD:,} chunks",
+        "approximate search (rabitq: compact codes of every vector, the best re-scored "
+        "exactly; ivf: inverted lists; hnsw: a graph); auto picks flat, or "
+        f"{DEFAULT_APPROXIMATE} above {APPROXIMATE_THRESHOLD:,} chunks",
     )
     parser.add_argument("--rebuild", action="store_true", help="re-embed every chunk")
     parser.add_argument("--json", action="store_true", help="print the build report as JSON")
