@@ -364,7 +364,7 @@ ANN_CONFIGS: dict[str, dict[str, object]] = {
     "ivf-sq8": {"kind": "ivf", "code": "sq8", "lists": 4.0, "nprobe": [64, 128, 256, 512]},
     "ivf-lists2": {"kind": "ivf", "code": "fp16", "lists": 2.0, "nprobe": [32, 64, 128, 256]},
     "ivf-lists8": {"kind": "ivf", "code": "fp16", "lists": 8.0, "nprobe": [128, 256, 512, 1024]},
-    "hnsw": {"kind": "hnsw", "m": 32, "ef": [64, 128, 256, 512]},
+    "hnsw": {"kind": "hnsw", "m": 32, "ef": [96, 200, 512]},
     "rabitq": {"kind": "rabitq", "bits": 2, "rerank": [5, 10, 20, 40]},
     "rabitq1": {"kind": "rabitq", "bits": 1, "rerank": [10, 20, 40, 80]},
 }
