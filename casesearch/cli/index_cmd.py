@@ -53,8 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address",
         default=None,
-        help="with --engine ray: 'auto' joins the cluster this machine belongs to (ray start), "
-        "ray://HOST:PORT connects through the Ray client; default: start Ray on this machine",
+        help="with --engine ray: 'auto' (or HEAD_IP:6379) joins the Ray cluster this machine is "
+        "a node of (ray start); default: start Ray on this machine for the run",
     )
     parser.add_argument(
         "--workers",
@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         help="with --engine ray: CPU threads per model replica (default 1)",
+    )
+    parser.add_argument(
+        "--batch-chars",
+        type=int,
+        default=EngineOptions.batch_chars,
+        help="with --engine ray: characters of passages per batch sent to a worker (the unit "
+        "that is retried and saved; default about 64 chunks)",
     )
     parser.add_argument(
         "--worker-dir",
@@ -108,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         address=args.address,
         workers=args.workers,
         threads_per_worker=args.worker_threads,
+        batch_chars=args.batch_chars,
         worker_dir=args.worker_dir,
     )
     try:

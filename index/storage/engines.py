@@ -83,8 +83,9 @@ class EngineOptions:
     Attributes:
         name: ``local`` (this process) or ``ray``.
         address: for ``ray``: None starts a Ray instance on this machine for the run;
-            ``auto`` joins the cluster this machine belongs to (``ray start``);
-            ``ray://HOST:PORT`` connects through the Ray client.
+            ``auto`` (or the head's ``HOST:PORT``) joins the cluster this machine is a node
+            of (``ray start``). The Ray client (``ray://``) is refused: Ray Data fails
+            through it (measured with Ray 2.60).
         workers: for ``ray``: model replicas (Ray actors); None means as many as the cluster
             has CPUs for (``CPUs // threads_per_worker``).
         threads_per_worker: CPU threads each replica computes with (and reserves in Ray).
@@ -143,8 +144,19 @@ def check_engine(options: EngineOptions) -> None:
         )
     if options.name == "local":
         return
+    if (options.address or "").startswith("ray://"):
+        raise EngineUnavailableError(
+            f"--address {options.address}: Ray Data pipelines do not run through the Ray "
+            "client (ray://) in the Ray versions casesearch supports. Run `casesearch index` "
+            "on a node of the cluster (the head, or any node joined with `ray start "
+            "--address`) with --address auto."
+        )
     if options.workers is not None and options.workers < 1:
         raise EngineUnavailableError(f"--workers must be at least 1, not {options.workers}.")
+    if options.batch_chars < 1:
+        raise EngineUnavailableError(
+            f"--batch-chars must be at least 1, not {options.batch_chars}."
+        )
     if options.threads_per_worker < 1:
         raise EngineUnavailableError(
             f"--worker-threads must be at least 1, not {options.threads_per_worker}."

@@ -172,21 +172,25 @@ class RayEngine:
                 "logging_level": logging.WARNING,
             }
             try:
-                if options.address is None:
-                    ray.init(**kwargs)
-                else:
-                    ray.init(address=options.address, **kwargs)
+                # "local" always starts a new instance; without it Ray would join whatever
+                # cluster was last started on this machine (or fail on a stale record of one).
+                ray.init(address=options.address or "local", **kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = options.address or "a new local instance"
                 raise EngineUnavailableError(
                     f"Could not start or join Ray ({where}): {exc}. For a cluster, start it "
-                    "with `ray start --head` and pass --address auto (on a node of the "
-                    "cluster) or --address ray://HEAD:10001."
+                    "with `ray start --head`, join this machine with `ray start --address "
+                    "HEAD_IP:6379`, and pass --address auto. A cluster started with `ray "
+                    "start` checks a token: set RAY_AUTH_MODE=token here and give this "
+                    "machine the head's token (~/.ray/auth_token or RAY_AUTH_TOKEN)."
                 ) from exc
             self._own_ray = True
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the driver reports progress itself
         context.print_on_execution_start = False
+        # A worker that dies while loading the model is replaced too (Ray Data's default
+        # fails the run at once); a model that cannot load anywhere still fails after this.
+        context.max_consecutive_actor_init_deaths = options.max_retries
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
         nodes = [n for n in ray.nodes() if n.get("Alive")]
@@ -221,6 +225,12 @@ class RayEngine:
 
     # ------------------------------------------------------------------ embedding
     def embed_documents(self, texts: Sequence[str]) -> Iterator[EmbeddedBatch]:
+        return self.run(texts, PassageEmbedder)
+
+    def run(self, texts: Sequence[str], worker: type) -> Iterator[EmbeddedBatch]:
+        """The pipeline with ``worker`` (constructed with the :class:`WorkerSpec`, called with
+        a batch ``{"row", "text"}``) as the actors' class; the benchmark also runs it with a
+        model that does nothing, to measure what Ray itself costs per batch."""
         if len(texts) == 0:
             return
         spec = self._start()
@@ -239,7 +249,7 @@ class RayEngine:
             # other way to bound restarts (its default is to retry forever).
             warnings.simplefilter("ignore", DeprecationWarning)
             dataset = source.map_batches(
-                PassageEmbedder,
+                worker,
                 fn_constructor_kwargs={"spec": spec},
                 batch_size=rows_per_batch,
                 # One batch in flight per actor: a batch is seconds of work, so queueing
