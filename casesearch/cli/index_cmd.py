@@ -92,9 +92,11 @@ class _IndexProgress(TerminalProgress):
         super().__init__(enabled)
         self.talk = talk
         self.engine = engine  # says where embedding runs (workers, nodes), shown on the bar
+        self._announced = False
 
     def __call__(self, phase: str, done: int, total: int) -> None:
-        if phase == "sentences" and self._phase != "sentences" and self.talk and total:
+        if phase == "sentences" and not self._announced and self.talk and total:
+            self._announced = True  # once, also when bars are off (sentences report often)
             self.close()
             print(
                 "The index is ready. Preparing sentence vectors, so results show their best "

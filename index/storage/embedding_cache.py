@@ -17,6 +17,7 @@ now and then, so a run over a million chunks leaves tens of files, not tens of t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -164,4 +165,6 @@ class EmbeddingCache:
     def clear(self) -> None:
         """Forget everything (after a commit, when the vectors live in the index)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the parent too, once no model has a cache
+            self.folder.parent.rmdir()
         self._small = []
