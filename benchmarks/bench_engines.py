@@ -110,6 +110,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chunks", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--batch-chars", type=int, default=None, help="Ray batch size (default: the engine's)"
+    )
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/engines.json")
     args = parser.parse_args()
@@ -137,7 +140,9 @@ def main() -> None:
     ray_start = time.perf_counter() - t0
     log(f"ray.init: {ray_start:.1f}s")
 
-    def ray_engine(workers: int, batch_chars: int = EngineOptions.batch_chars):
+    default_batch = args.batch_chars or EngineOptions.batch_chars
+
+    def ray_engine(workers: int, batch_chars: int = default_batch):
         options = EngineOptions("ray", workers=workers, batch_chars=batch_chars)
         return open_engine(options, embedder, model_data(work))
 
@@ -165,7 +170,7 @@ def main() -> None:
 
     # Ray's own cost: a model that does nothing, many small batches against few large ones.
     overhead: dict[str, dict[str, float]] = {}
-    for label, batch_chars in (("small", 1_024), ("large", EngineOptions.batch_chars)):
+    for label, batch_chars in (("small", 1_024), ("large", default_batch)):
         samples = []
         for _ in range(args.rounds):
             engine = ray_engine(2, batch_chars)
@@ -218,6 +223,7 @@ def main() -> None:
         "source": source,
         "median_chars": statistics.median(chars),
         "rounds": args.rounds,
+        "batch_chars": default_batch,
         "ray_init_s": round(ray_start, 2),
         "runs": runs,
         "medians": medians,
