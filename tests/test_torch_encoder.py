@@ -99,3 +99,20 @@ def test_length_sorted_batches_return_vectors_in_input_order(bf16) -> None:
     assert _cosines(together, reordered).min() >= 0.9999
     # Different texts keep different vectors (a row mix-up would show here).
     assert _cosines(together[:-1], together[1:]).max() < 0.999
+
+
+@pytest.mark.slow
+def test_single_questions_use_the_frozen_layers_with_the_same_vectors(reference, bf16) -> None:
+    import time
+
+    encoder = bf16.model
+    first = bf16.encode_queries([QUESTIONS[0]])  # eager; starts tracing in the background
+    deadline = time.monotonic() + 120
+    while encoder._frozen is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert encoder._frozen is not None, "the frozen layers were never ready"
+    again = bf16.encode_queries([QUESTIONS[0]])
+    assert float(first[0] @ again[0]) >= 0.99999
+    for question in [*QUESTIONS, "a much longer question " * 40]:
+        ours = bf16.encode_queries([question])[0]
+        assert float(ours @ reference.encode_queries([question])[0]) >= 0.99999
