@@ -50,8 +50,8 @@ def strip_markup(text: str) -> str:
     soup = BeautifulSoup(text, "html.parser")
     for el in soup.find_all(_DROP):
         el.decompose()
-    for el in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        el.extract()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
     for el in soup.find_all(_BLOCK_TAGS):
         el.insert_before("\n")
         el.insert_after("\n")
@@ -70,7 +70,7 @@ def _is_chrome(el: Tag) -> bool:
         return True
     if el.get("role") in ("navigation", "banner", "contentinfo", "search"):
         return True
-    hints = " ".join([*(el.get("class") or []), el.get("id") or ""])
+    hints = " ".join([*(el.get("class") or []), str(el.get("id") or "")])
     return bool(hints and _CHROME_HINT.search(hints))
 
 
