@@ -30,8 +30,12 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 from casesearch.index.model.backends import (
     TokenizerAdapter,
@@ -90,9 +94,9 @@ class TorchEncoder:
         self._pad = int(config.get("pad_token_id", 1))
         self._tok = load_tokenizer(model_dir, max_length)
         plain = load_tokenizer(model_dir, 1 << 30)
-        plain.no_truncation()  # type: ignore[attr-defined]
+        plain.no_truncation()
         self.tokenizer = TokenizerAdapter(plain)
-        self._frozen: object | None = None  # the traced encoder layers, once ready
+        self._frozen: Any = None  # the traced encoder layers, once ready
         self._tracing = threading.Lock()
         self._trace_started = False
 
@@ -108,15 +112,15 @@ class TorchEncoder:
         return contextlib.nullcontext()
 
     def _states(
-        self, encodings: list[object], rows: np.ndarray, small: bool
-    ) -> tuple[object, object]:
+        self, encodings: Sequence[Encoding], rows: np.ndarray, small: bool
+    ) -> tuple[Any, Any]:
         """Token states ``(batch, width, dim)`` float32 and the mask of one batch."""
         torch = self._torch
-        width = max(len(encodings[r].ids) for r in rows)  # type: ignore[attr-defined]
+        width = max(len(encodings[r].ids) for r in rows)
         ids = np.full((len(rows), width), self._pad, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for i, r in enumerate(rows):
-            seq = encodings[r].ids  # type: ignore[attr-defined]
+            seq = encodings[r].ids
             ids[i, : len(seq)] = seq
             mask[i, : len(seq)] = 1
         ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
@@ -126,12 +130,12 @@ class TorchEncoder:
 
     def _batches(
         self, texts: list[str], batch_size: int
-    ) -> Iterator[tuple[np.ndarray, object, object, list[object]]]:
+    ) -> Iterator[tuple[np.ndarray, Any, Any, list[Encoding]]]:
         """``(rows, states, mask, encodings)`` per length-sorted batch, under the job's
         thread count."""
         torch = self._torch
         small = is_small_job(texts)
-        encodings = self._tok.encode_batch(texts)  # type: ignore[attr-defined]
+        encodings = self._tok.encode_batch(texts)
         lengths = [len(e.ids) for e in encodings]
         with torch_threads(query_threads() if small else build_threads()), torch.inference_mode():
             for rows in sorted_batches(lengths, BATCH_TOKENS, max(1, batch_size)):
@@ -139,10 +143,10 @@ class TorchEncoder:
                 yield rows, states, mask, encodings
 
     @staticmethod
-    def _mean(states: object, mask: object) -> np.ndarray:
+    def _mean(states: Any, mask: Any) -> np.ndarray:
         import torch
 
-        weights = mask.unsqueeze(-1).to(states.dtype)  # type: ignore[attr-defined]
+        weights = mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
@@ -156,20 +160,20 @@ class TorchEncoder:
 
     def _trace(self) -> None:
         """Freeze the encoder layers for single unpadded texts (no attention mask needed)."""
-        torch = self._torch
+        import torch
 
         class Layers(torch.nn.Module):
-            def __init__(self, encoder: object) -> None:
+            def __init__(self, encoder: Any) -> None:
                 super().__init__()
                 self.encoder = encoder
 
-            def forward(self, hidden: object) -> object:
+            def forward(self, hidden: Any) -> Any:
                 return self.encoder(hidden)[0]
 
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracer notes on shape-dependent branches
-                ids = torch.tensor([self._tok.encode("query: borgerinddragelse").ids])  # type: ignore[attr-defined]
+                ids = torch.tensor([self._tok.encode("query: borgerinddragelse").ids])
                 hidden = self._model.embeddings(input_ids=ids)
                 traced = torch.jit.trace(
                     Layers(self._model.encoder).eval(), (hidden,), strict=False
@@ -185,21 +189,21 @@ class TorchEncoder:
             self._start_tracing()
             return None
         torch = self._torch
-        ids = torch.tensor([self._tok.encode(text).ids])  # type: ignore[attr-defined]
+        ids = torch.tensor([self._tok.encode(text).ids])
         with torch_threads(query_threads()), torch.inference_mode():
-            states = frozen(self._model.embeddings(input_ids=ids))  # type: ignore[operator]
+            states = frozen(self._model.embeddings(input_ids=ids))
             return torch.nn.functional.normalize(states.mean(1), dim=-1).numpy()
 
     # ------------------------------------------------------------------ public
     def token_states(
         self, texts: list[str], batch_size: int = 32
-    ) -> Iterator[tuple[int, np.ndarray, object]]:
+    ) -> Iterator[tuple[int, np.ndarray, Encoding]]:
         """``(row, states, encoding)`` for every text: its token states (float32, tokens x
         dim) and its ``tokenizers`` encoding (ids, offsets, special-token mask)."""
         for rows, states, mask, encodings in self._batches(texts, batch_size):
             for i, row in enumerate(rows.tolist()):
-                n = int(mask[i].sum())  # type: ignore[index]
-                yield row, states[i, :n].numpy(), encodings[row]  # type: ignore[index]
+                n = int(mask[i].sum())
+                yield row, states[i, :n].numpy(), encodings[row]
 
     def encode(
         self,
@@ -226,7 +230,7 @@ class TorchEncoder:
         return out
 
 
-def _bar(total: int, show: bool) -> object | None:
+def _bar(total: int, show: bool) -> Any:
     if not show:
         return None
     from tqdm import tqdm
