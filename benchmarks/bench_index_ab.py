@@ -117,13 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, object] = {"machine": machine(), "command": sys.argv, "runs": []}
     runs: list[dict] = result["runs"]  # type: ignore[assignment]
     for r in range(args.rounds):
-        for side in ("old", "new") if r % 2 == 0 else ("new", "old"):
+        # This code first: a run cut short still has its figure.
+        for side in ("new", "old") if r % 2 == 0 else ("old", "new"):
             log(f"round {r + 1}: {side}")
             runs.append(
                 {"round": r + 1, **run_once(side, args.old_src, data_file, model, args.work_dir)}
             )
             log(json.dumps(runs[-1]))
-    summary = {}
+            if args.out:  # after every run, so a long comparison cut short keeps its figures
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    summary: dict[str, object] = {}
     for side in ("old", "new"):
         mine = [x for x in runs if x["side"] == side]
         summary[side] = {
