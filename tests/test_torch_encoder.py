@@ -105,8 +105,12 @@ def test_length_sorted_batches_return_vectors_in_input_order(bf16) -> None:
 def test_single_questions_use_the_frozen_layers_with_the_same_vectors(reference, bf16) -> None:
     import time
 
+    from casesearch.index.model.torch_encoder import TRACE_AFTER
+
     encoder = bf16.model
-    first = bf16.encode_queries([QUESTIONS[0]])  # eager; starts tracing in the background
+    first = bf16.encode_queries([QUESTIONS[0]])  # eager
+    for _ in range(TRACE_AFTER):  # enough questions to start tracing in the background
+        bf16.encode_queries([QUESTIONS[1]])
     deadline = time.monotonic() + 120
     while encoder._frozen is None and time.monotonic() < deadline:
         time.sleep(0.2)

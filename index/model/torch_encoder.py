@@ -17,8 +17,10 @@ is padded to its own longest text only; vectors are returned in input order.
 
 A single text (a question) is too small for bf16 to pay off; it runs in fp32 through a
 TorchScript-frozen copy of the encoder layers (fewer Python dispatches, fused oneDNN
-kernels; the same vectors as eager torch to 1e-6), traced on a background thread at the first
-question so no search waits for it.
+kernels; the same vectors as eager torch to 1e-6). It is traced on a background thread once a
+process has asked :data:`TRACE_AFTER` questions (a one-shot ``casesearch search`` never pays
+for it; the app and evaluations do, once), so no search waits for it; the thread is not a
+daemon, so a process that ends meanwhile waits for it instead of tearing torch down under it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ from casesearch.index.model.backends import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Single questions answered eagerly before the frozen question path is built.
+TRACE_AFTER = 3
 
 #: Tokens per batch (padded): keeps a batch's activations small while giving the matrix
 #: kernels enough rows; 16 chunks of ~250 tokens.
@@ -99,6 +104,7 @@ class TorchEncoder:
         self._frozen: Any = None  # the traced encoder layers, once ready
         self._tracing = threading.Lock()
         self._trace_started = False
+        self._singles = 0
 
     def get_embedding_dimension(self) -> int:
         return self._dim
@@ -153,10 +159,11 @@ class TorchEncoder:
     # ------------------------------------------------------------------ single questions
     def _start_tracing(self) -> None:
         with self._tracing:
-            if self._trace_started:
+            self._singles += 1
+            if self._trace_started or self._singles < TRACE_AFTER:
                 return
             self._trace_started = True
-        threading.Thread(target=self._trace, name="casesearch-trace", daemon=True).start()
+        threading.Thread(target=self._trace, name="casesearch-trace", daemon=False).start()
 
     def _trace(self) -> None:
         """Freeze the encoder layers for single unpadded texts (no attention mask needed)."""
