@@ -4,7 +4,8 @@ Each run is a fresh process of the real command (``casesearch index FILE --data-
 --json``) on a fresh data directory that holds only the converted model (so neither side
 pays the one-time conversion): ingest, model load, embedding, BM25, writing, and the
 sentence vectors that mark each result's best sentence. The two sides alternate run by
-run (the order flips every round), so both see the same machine.
+run (this code first in odd rounds, the previous release first in even ones), so both see
+the same machine; the output file is rewritten after every run.
 
 * ``--old-src``: a checkout of the previous release, run with ``PYTHONPATH`` (its packages
   sit at the top of that checkout), e.g. ``git worktree add --detach /tmp/base wave2-base``.
