@@ -34,8 +34,10 @@ from casesearch.index.search.relevance import (
 from casesearch.index.search.relevance import features as result_features
 from casesearch.index.search.searcher import QueryError, Searcher
 
-#: Cases searched per question: what a user sees at most on one screen of results, twice.
-DEPTH = 20
+#: Cases searched per question: the app's and the command line's default list length. The
+#: fused score is min-max normalised over ``max(100, 10 * k)`` candidates, so fitting at the
+#: length users get keeps that feature as they see it.
+DEPTH = 10
 #: A language pair gets a model of its own from this many answering examples (and as many
 #: non-answering ones) on; fewer share the model of all pairs.
 MIN_POSITIVES = 15
