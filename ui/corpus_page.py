@@ -155,7 +155,7 @@ def page() -> None:
         lang = left.selectbox(
             t("corpus.language"),
             ["any", *langs],
-            format_func=lambda c: t("corpus.any") if c == "any" else lang_name(c),
+            format_func={"any": t("corpus.any"), **{c: lang_name(c) for c in langs}}.__getitem__,
             key="corpus_lang",
         )
         chosen = mid.multiselect(

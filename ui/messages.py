@@ -25,6 +25,21 @@ class Message:
 
 M = Message
 
+#: Example questions by the language they are asked in, shown as they are in either interface
+#: (a Danish question stays Danish): practitioners' wording, one click runs them.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "how to involve unemployed residents in waste work",
+        "co-creation in deprived social housing estates, what works",
+        "lonely elderly people - intergenerational community projects",
+    ),
+    "da": (
+        "hvordan inddrager man unge i byudvikling?",
+        "erfaringer med borgerbudgetter",
+        "kan man bruge kunstnere i inddragelsesprocesser?",
+    ),
+}
+
 MESSAGES: dict[str, Message] = {
     # ------------------------------------------------------------------ language
     "lang.switch": M("Language · Sprog", "Sprog · Language"),

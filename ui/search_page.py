@@ -21,6 +21,7 @@ from casesearch.index.search.searcher import QueryError, Searcher
 from casesearch.ui import common, link_state
 from casesearch.ui.i18n import current, lang_list, lang_name, t
 from casesearch.ui.judgments import GRADES, Judgment, JudgmentStore, query_id
+from casesearch.ui.messages import EXAMPLES
 from casesearch.ui.render import (
     collection_label,
     context_window,
@@ -32,20 +33,6 @@ from casesearch.ui.render import (
     tidy_excerpt,
 )
 from casesearch.ui.service import SearchRequest
-
-#: Example questions by the language they are asked in (data, shown as they are).
-EXAMPLES = {
-    "en": (
-        "how to involve unemployed residents in waste work",
-        "co-creation in deprived social housing estates, what works",
-        "lonely elderly people - intergenerational community projects",
-    ),
-    "da": (
-        "hvordan inddrager man unge i byudvikling?",
-        "erfaringer med borgerbudgetter",
-        "kan man bruge kunstnere i inddragelsesprocesser?",
-    ),
-}
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -118,21 +105,22 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
     sb = st.sidebar
     sb.header(t("search.filters"))
     langs = [code for code in searcher.languages if code != "unknown"]
+    # Labels are looked up now: Streamlit may format options outside this script run.
+    lang_labels = {"any": t("search.any_language")}
+    lang_labels.update({c: t("search.only_language", language=lang_name(c)) for c in langs})
     lang = sb.radio(
         t("search.case_language"),
         options=["any", *langs],
-        format_func=lambda c: (
-            t("search.any_language")
-            if c == "any"
-            else t("search.only_language", language=lang_name(c))
-        ),
+        format_func=lang_labels.__getitem__,
         key="opt_lang",
         help=t("search.case_language_help"),
     )
     collections = sb.multiselect(
         t("search.collection"),
         options=searcher.collections,
-        format_func=lambda c: short(collection_label(c) or t("collection.none"), 50),
+        format_func={
+            c: short(collection_label(c) or t("collection.none"), 50) for c in searcher.collections
+        }.__getitem__,
         key="opt_collections",
         placeholder=t("search.all_collections"),
         help=t("search.collection_help"),
@@ -143,9 +131,10 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
         field = sb.selectbox(
             t("search.field"),
             options=["", *values],
-            format_func=lambda f: (
-                t("search.no_field") if not f else f.replace("_", " ").capitalize()
-            ),
+            format_func={
+                "": t("search.no_field"),
+                **{f: f.replace("_", " ").capitalize() for f in values},
+            }.__getitem__,
             key="opt_field",
             help=t("search.field_help"),
         )
@@ -167,7 +156,7 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
     mode = sb.radio(
         t("search.mode"),
         options=list(MODES),
-        format_func=lambda m: t(f"mode.{m}"),
+        format_func={m: t(f"mode.{m}") for m in MODES}.__getitem__,
         key="opt_mode",
         help=t("search.mode_help"),
     )
@@ -351,7 +340,7 @@ def _judge(query: str, result: SearchResult, mode: str, qlang: str, earlier: int
     st.radio(
         t("judge.question"),
         options=options,
-        format_func=lambda g: t(f"grade.{g}"),
+        format_func={g: t(f"grade.{g}") for g in options}.__getitem__,
         index=options.index(earlier) if earlier in options else None,
         horizontal=True,
         key=key,
