@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from casesearch.index.search.export import ENGLISH
 from casesearch.ui.i18n import LANGUAGES, browser_language
 from casesearch.ui.messages import MESSAGES
 
@@ -30,30 +31,7 @@ DYNAMIC = {
     "match.": ("strong", "good", "weak"),
     "phase.": ("model", "ingest", "embed", "save", "sentences", "load", "done"),
     "search.examples_": ("da", "en"),
-    "export.": (
-        "question",
-        "filters",
-        "rank",
-        "title",
-        "language",
-        "relevance",
-        "match",
-        "excerpt",
-        "best_sentence",
-        "section",
-        "source",
-        "link",
-        "heading",
-        "mode",
-        "none",
-        "searched",
-        "cases",
-        "not_calibrated",
-        "nothing_answers",
-        "strong",
-        "good",
-        "weak",
-    ),  # fmt: skip
+    "export.": tuple(ENGLISH),
 }
 
 
