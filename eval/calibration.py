@@ -44,8 +44,15 @@ MIN_POSITIVES = 15
 #: Features per mode: the scores each mode has.
 MODE_FEATURES: dict[str, tuple[str, ...]] = {
     "hybrid": FEATURES,
-    "dense": ("similarity", "score", "log_rank", "top_similarity", "below_top"),
-    "bm25": ("log_bm25", "score", "log_rank"),
+    "dense": (
+        "similarity",
+        "score",
+        "log_rank",
+        "top_similarity",
+        "below_top",
+        "cross_language",
+    ),
+    "bm25": ("log_bm25", "score", "log_rank", "cross_language"),
 }
 #: Bins of the reliability table and of the expected calibration error.
 BINS = 10

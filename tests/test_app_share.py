@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from casesearch.ui.messages import MESSAGES
+from casesearch.ui.render import literal
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +41,8 @@ def _like_ids(at: AppTest) -> list[str]:
 
 
 def _params(at: AppTest) -> dict[str, list[str]]:
-    return {key: at.query_params.get_all(key) for key in at.query_params}
+    """The page's URL parameters, every value as a list (as a browser's address has them)."""
+    return {k: v if isinstance(v, list) else [v] for k, v in dict(at.query_params).items()}
 
 
 def test_a_search_is_a_link_that_reproduces_it(
@@ -135,7 +137,7 @@ def test_case_page_shows_where_the_excerpt_came_from(
     assert MESSAGES["case.passage"].da in subheaders and MESSAGES["case.similar"].da in subheaders
     html = "\n".join(m.value for m in at.markdown)
     assert 'class="cs-context"' in html and '<mark class="cs-chunk">' in html
-    assert "urban-planen-best-practice-template.txt" in html
+    assert literal("urban-planen-best-practice-template.txt") in html
     downloads = [b.label for b in at.download_button]
     assert downloads and set(downloads) == {MESSAGES["case.download"].da}
     assert len(at.page_link) >= 5  # links to the similar cases' pages

@@ -119,7 +119,7 @@ def test_searches_carry_relevance(searcher) -> None:
     assert all(0.0 <= (r.relevance or -1) <= 1.0 for r in answered.results)
     record = top.to_dict()
     assert record["match"] == "strong" and isinstance(record["relevance"], float)
-    nothing = searcher.search("byggetilladelse til carport og udestue", 5)
+    nothing = searcher.search("winter gritting and snow clearing on cycle paths", 5)
     assert nothing.calibrated and nothing.likely_answered is False
     assert {r.match for r in nothing.results} == {"weak"}
 
@@ -167,8 +167,7 @@ def test_similar_cases(searcher) -> None:
         response = searcher.similar_cases(seed, 10, method=method)
         ids = [r.case_id for r in response.results]
         assert seed not in ids and len(ids) == 10 and len(set(ids)) == 10
-        assert {r.lang for r in response.results} == {"da", "en"}
-        # the Danish case about the same place comes first or close
+        # across languages: the Danish case about the same place comes first or close
         assert "baeredygtighed-er-en-guldgrube" in ids[:3]
         scores = [r.score for r in response.results]
         assert scores == sorted(scores, reverse=True)

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from casesearch.index.search.response import SearchResponse
 
 #: Features a model may use, computed per result by :func:`features`.
-FEATURES = ("similarity", "log_bm25", "score", "log_rank", "top_similarity", "below_top")
+FEATURES = (
+    "similarity",
+    "log_bm25",
+    "score",
+    "log_rank",
+    "top_similarity",
+    "below_top",
+    "cross_language",
+)
 #: The file name of a calibration, in a data directory and in this package.
 CALIBRATION_FILE = "calibration.json"
 #: Format of the JSON file; a file of another format is ignored.
@@ -63,9 +71,13 @@ def features(response: SearchResponse) -> np.ndarray:
 
     Missing scores (no similarity in BM25 mode, no BM25 in dense mode) count as 0; each mode
     has its own model, so a column that is always 0 in a mode simply carries no weight there.
+    ``cross_language`` is 1 when the case is written in another language than the question
+    (as far as that is known): the model shared by small language pairs needs it, because
+    cross-language similarities sit lower than same-language ones.
     """
     sims = [_finite(r.similarity) for r in response.results]
     top = max(sims, default=0.0)
+    qlang = response.query_language
     rows = [
         (
             sim,
@@ -74,6 +86,7 @@ def features(response: SearchResponse) -> np.ndarray:
             math.log(r.rank),
             top,
             top - sim,
+            1.0 if qlang is not None and r.lang != qlang else 0.0,
         )
         for r, sim in zip(response.results, sims, strict=True)
     ]
