@@ -69,7 +69,9 @@ def _similar(searcher: Searcher, case: Case) -> None:
     try:
         response = common.service().similar(case.id, SIMILAR)
     except QueryError as exc:
-        st.warning(str(exc))
+        # The searcher's reason is in English; the visitor gets it in the interface language.
+        common.log.info("question not searched: %s", exc)
+        st.warning(t("search.cannot_search"))
         return
     if not response.results:
         st.info(t("like.none"))

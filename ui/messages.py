@@ -128,6 +128,10 @@ MESSAGES: dict[str, Message] = {
         "Beklager — søgningen mislykkedes for dette spørgsmål. Prøv at formulere det anderledes; "
         "sker det igen, så giv besked til dem, der driver siden (detaljerne står i serverloggen).",
     ),
+    "search.cannot_search": M(
+        "This cannot be searched as it is — try a few words about what you look for.",
+        "Det kan ikke søges på sådan — prøv med nogle få ord om det, du leder efter.",
+    ),
     "search.none": M("No cases match this question.", "Ingen cases passer til spørgsmålet."),
     "search.none_filters": M(
         "Your filters may be too narrow — try “Any language” or clear the collection.",

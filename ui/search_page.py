@@ -518,7 +518,9 @@ def _similar(searcher: Searcher, state: link_state.LinkState) -> None:
     try:
         response = common.service().similar(state.like, state.k, state.filters)
     except QueryError as exc:
-        st.warning(str(exc))
+        # The searcher's reason is in English; the visitor gets it in the interface language.
+        common.log.info("question not searched: %s", exc)
+        st.warning(t("search.cannot_search"))
         return
     st.subheader(t("like.title", title=seed.title))
     st.caption(t("like.caption"))
@@ -573,7 +575,9 @@ def page() -> None:
     try:
         response, seconds = service.search(SearchRequest(str(query), k, mode, filters))
     except QueryError as exc:
-        st.warning(str(exc))
+        # The searcher's reason is in English; the visitor gets it in the interface language.
+        common.log.info("question not searched: %s", exc)
+        st.warning(t("search.cannot_search"))
         return
     except Exception:
         common.log.exception("search failed for %r", query)
