@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def command(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve the app until interrupted; returns Streamlit's exit code."""
+    """Serve the app: this process becomes Streamlit's server (so signals reach it)."""
     env = dict(os.environ)
     env[DATA_DIR_ENV] = str(options.data_dir(args))
     model = options.model_settings(args)
@@ -68,7 +67,6 @@ def run(args: argparse.Namespace) -> int:
     if model.allow_download:
         env[ALLOW_DOWNLOAD_ENV] = "1"
     print(f"casesearch app on http://{args.address}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
-    try:
-        return subprocess.call(command(args), env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stderr.flush()
+    argv = command(args)
+    os.execve(argv[0], argv, env)
