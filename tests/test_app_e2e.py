@@ -291,28 +291,32 @@ def test_browser_first_start_search_and_upload(server: AppServer, tmp_path: Path
 
 
 @contextlib.contextmanager
-def browser_context(locale: str, downloads: bool = False) -> Iterator[object]:
-    """A Playwright browser context whose browser asks for ``locale`` (Accept-Language too)."""
+def chromium() -> Iterator[object]:
+    """Debian's headless chromium through Playwright, for several browser contexts."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            yield browser.new_context(
-                locale=locale,
-                viewport={"width": 1400, "height": 1600},
-                accept_downloads=downloads,
-            )
+            yield browser
         finally:
             browser.close()
+
+
+def person(browser, locale: str):
+    """A new browser profile whose browser asks for ``locale`` (navigator and Accept-Language)."""
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1400, "height": 1600}, accept_downloads=True
+    )
+    return context.new_page()
 
 
 def test_browser_danish_export_share_and_more_like_this(server: AppServer, tmp_path: Path) -> None:
     import pandas as pd
 
     OUTPUT.mkdir(exist_ok=True)
-    with browser_context("da-DK", downloads=True) as context:
-        page = context.new_page()
+    with chromium() as browser:
+        page = person(browser, "da-DK")
         page.goto(server.url)
         # A Danish browser gets the Danish interface, and the link says so.
         page.locator("input[aria-label='Dit spørgsmål']").wait_for(timeout=300_000)
@@ -347,17 +351,20 @@ def test_browser_danish_export_share_and_more_like_this(server: AppServer, tmp_p
         # The address is a link: a colleague opening it sees the same list, in Danish.
         link = page.url
         assert "q=" in link and "lang=da" in link
-        with browser_context("en-US") as other:
-            colleague = other.new_page()
-            colleague.goto(link)
-            colleague.wait_for_function(
-                "q => [...document.querySelectorAll('.cs-query')].some(e => e.textContent === q)",
-                arg=QUESTION_DA,
-                timeout=120_000,
-            )
-            wait_complete(colleague)
-            assert [r["title"] for r in results(colleague)] == found
-            assert colleague.locator("input[aria-label='Dit spørgsmål']").is_visible()
+        colleague = person(browser, "en-US")  # an English browser, a Danish link
+        colleague.goto(link)
+        colleague.wait_for_function(
+            "q => [...document.querySelectorAll('.cs-query')].some(e => e.textContent === q)",
+            arg=QUESTION_DA,
+            timeout=120_000,
+        )
+        wait_complete(colleague)
+        colleague.screenshot(path=str(OUTPUT / "app-shared-link.png"), full_page=True)
+        assert [r["title"] for r in results(colleague)] == found
+        shared_box = colleague.locator("input[aria-label='Dit spørgsmål']")
+        shared_box.wait_for(state="visible", timeout=30_000)
+        assert shared_box.input_value() == QUESTION_DA
+        colleague.close()
 
         # More like this, from the first result.
         page.get_by_role("button", name="Flere som denne").first.click()

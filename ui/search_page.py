@@ -173,7 +173,8 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
 # --------------------------------------------------------------------------- pieces
 def lang_badge(code: str) -> str:
     css = f"cs-lang-{code}" if code in ("da", "en") else "cs-lang-other"
-    return f'<span class="cs-badge {css}">{literal(lang_name(code))}</span>'
+    name = lang_name(code)  # "dansk" in a sentence, "Dansk" on a badge
+    return f'<span class="cs-badge {css}">{literal(name[:1].upper() + name[1:])}</span>'
 
 
 def source_label(source: str) -> str:
