@@ -17,7 +17,7 @@ from casesearch.index.search.searcher import QueryError, Searcher
 from casesearch.ingest.model import Case
 from casesearch.ui import common
 from casesearch.ui.corpus_page import full_text_html
-from casesearch.ui.i18n import current, t
+from casesearch.ui.i18n import t
 from casesearch.ui.render import collection_label, link_html, literal, safe_url, short
 from casesearch.ui.search_page import case_params, context_html, lang_badge, source_label
 
@@ -127,4 +127,4 @@ def page() -> None:
     with st.expander(t("case.full_text"), expanded=not st.query_params.get("chunk")):
         st.markdown(full_text_html(case), unsafe_allow_html=True)
     _similar(searcher, case)
-    st.caption(t("case.link_hint", lang=current()))
+    st.caption(t("case.link_hint"))

@@ -323,8 +323,8 @@ MESSAGES: dict[str, Message] = {
     "case.full_text": M("The whole case", "Hele casen"),
     "case.similar": M("More like this", "Flere som denne"),
     "case.link_hint": M(
-        "The address of this page is a link to this case (interface language: {lang}).",
-        "Adressen på denne side er et link til casen (sprog: {lang}).",
+        "The address of this page is a link to this case: copy it to share the case.",
+        "Adressen på denne side er et link til casen: kopiér den for at dele casen.",
     ),
     # ------------------------------------------------------------------ corpus page
     "corpus.title": M("Corpus", "Samling"),
