@@ -141,3 +141,19 @@ def test_cli_says_when_nothing_answers(seed_data_dir: Path) -> None:
     assert "Nothing in this collection seems to answer this; the closest cases are:" in text
     assert "weak match" in text and "strong match" not in text
     assert "[English]" in text or "[Danish]" in text  # languages in words, not codes
+
+
+def test_cli_notices_name_languages_in_words() -> None:
+    from casesearch.cli.wording import notices
+    from casesearch.index.search.response import FilterFacts
+
+    response = SearchResponse(
+        query="q",
+        results=[_result(1, "A", "en", 0.1)],
+        query_languages={"da": 0.95, "en": 0.05},
+        filter_facts=FilterFacts(unknown_language="de", languages=("da", "en")),
+    )
+    text = " ".join(notices(response))
+    assert "No cases in German; the index has Danish and English." in text
+    assert "Your question looks Danish; results include cases in English." in text
+    assert "'de'" not in text and "'da'" not in text

@@ -23,8 +23,7 @@ def notices(response: SearchResponse) -> list[str]:
         if facts.unknown_language:
             known = [lang for lang in facts.languages if lang != "unknown"]
             out.append(
-                f"No cases in {language_name(facts.unknown_language)} "
-                f"({facts.unknown_language!r}); the index has "
+                f"No cases in {language_name(facts.unknown_language)}; the index has "
                 f"{language_list(known) or 'no languages'}."
             )
         if facts.unknown_collections:
