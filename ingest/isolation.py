@@ -5,7 +5,8 @@ so a file that takes an hour holds every other visitor's upload for that hour, a
 that takes all memory takes the app down with it. Parsers are fast on real files but not
 proven so on all input, so every file is read by a worker process that is
 
-- given ``file_seconds`` of wall-clock time per file, then killed and replaced;
+- given ``file_seconds`` of wall-clock time per file (plus ``file_seconds_per_mb`` per MB
+  of it), then killed and replaced;
 - limited to ``file_memory_mb`` of address space on top of its own start-up size (a
   ``MemoryError`` there skips the file; the worker is replaced);
 - started once and reused for every file of a run (and kept for the next run in the same
@@ -402,7 +403,7 @@ class FileReader:
                 if worker is None:
                     break
                 try:
-                    return self._ask(worker, payload)
+                    return self._ask(worker, payload, len(request.data))
                 except _WorkerGone:
                     self._worker = None
                     worker.kill()
@@ -415,9 +416,10 @@ class FileReader:
             self._isolated = False
         return _outcome(read_here(request, self.options), self.options)
 
-    def _ask(self, worker: _Worker, payload: bytes) -> Outcome:
+    def _ask(self, worker: _Worker, payload: bytes, size: int) -> Outcome:
+        seconds = self.options.seconds_for(size)
         try:
-            result = worker.ask(payload, self.options.file_seconds)
+            result = worker.ask(payload, seconds)
         except _WorkerDied:
             self._worker = None
             ended = worker.how_it_ended()
@@ -426,15 +428,20 @@ class FileReader:
         if result is None:
             self._worker = None
             worker.kill()
-            return Outcome(
-                None,
-                f"over the time budget ({self.options.file_seconds:g} s per file)",
-                over_budget=True,
-            )
+            return Outcome(None, self._time_reason(seconds, size), over_budget=True)
         if result.get("memory") or self._too_big(worker):
             self._worker = None
             worker.kill()  # the next file gets a fresh worker, not a bloated one
         return _outcome(result, self.options)
+
+    def _time_reason(self, seconds: float | None, size: int) -> str:
+        base, per_mb = self.options.file_seconds, self.options.file_seconds_per_mb
+        if not per_mb:
+            return f"over the time budget ({base:g} s per file)"
+        return (
+            f"over the time budget ({seconds:.0f} s for this {size / _MB:.1f} MB file: "
+            f"{base:g} s + {per_mb:g} s per MB)"
+        )
 
     def _died(self, ended: str) -> Outcome:
         reason = f"the reading process died ({ended})"

@@ -40,7 +40,10 @@ class IngestOptions:
             are the same case.
         lang_min_chars: shorter texts get language ``"unknown"`` (or their container's).
         lang_reliable_chars: texts at least this long overrule their container's language.
-        file_seconds: wall-clock seconds one file may take to read (``None``: no limit).
+        file_seconds: wall-clock seconds one file may take to read, plus
+            ``file_seconds_per_mb`` for each MB of the file (``None``: no time limit).
+        file_seconds_per_mb: the part of the time budget that grows with the file: big
+            exports of many cases are legitimately slow (language detection per case).
         file_memory_mb: memory one file may take, on top of what the reading process
             needs itself (``None``: no limit). Files are read in a separate process when
             either budget is set; with both ``None`` they are read in this process.
@@ -59,7 +62,8 @@ class IngestOptions:
     near_duplicate_threshold: float = 0.6
     lang_min_chars: int = 40
     lang_reliable_chars: int = 400
-    file_seconds: float | None = 120.0
+    file_seconds: float | None = 60.0
+    file_seconds_per_mb: float = 60.0
     file_memory_mb: int | None = 2048
     max_unpacked_mb: int = 200
 
@@ -82,9 +86,13 @@ class IngestOptions:
 
     def budget_key(self) -> str:
         """The budgets as a string; a file skipped over budget is tried again when it changes."""
-        return "seconds={}, memory_mb={}, unpacked_mb={}".format(
-            *(getattr(self, name) for name in _BUDGETS)
-        )
+        return ", ".join(f"{name}={getattr(self, name)}" for name in _BUDGETS)
+
+    def seconds_for(self, size: int) -> float | None:
+        """The time budget of a file of ``size`` bytes (``None``: no limit)."""
+        if self.file_seconds is None:
+            return None
+        return self.file_seconds + self.file_seconds_per_mb * size / 1_000_000
 
     @property
     def isolated(self) -> bool:
@@ -92,4 +100,4 @@ class IngestOptions:
         return self.file_seconds is not None or self.file_memory_mb is not None
 
 
-_BUDGETS = ("file_seconds", "file_memory_mb", "max_unpacked_mb")
+_BUDGETS = ("file_seconds", "file_seconds_per_mb", "file_memory_mb", "max_unpacked_mb")

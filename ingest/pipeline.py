@@ -30,7 +30,7 @@ from casesearch.ingest.isolation import FileReader, FileRequest
 from casesearch.ingest.model import Case, Chunk
 from casesearch.ingest.options import IngestOptions
 from casesearch.ingest.parsing import chunk_layout
-from casesearch.ingest.paths import key_of_path, path_of_key, readable
+from casesearch.ingest.paths import clean_text, key_of_path, path_of_key, readable
 from casesearch.ingest.store import SourceRecord, Store, load_store, save_store
 
 #: Bump when parsing changes what a file turns into; stores from older code are re-read.
@@ -234,7 +234,7 @@ def _parse(inp: _Input, data: bytes, record: SourceRecord, reader: FileReader) -
     request = FileRequest(inp.path, data, inp.key, inp.collection, readable(inp.path.stem))
     outcome = reader.read(request)
     if outcome.parsed is None:
-        record.status, record.reason = "skipped", outcome.reason
+        record.status, record.reason = "skipped", clean_text(outcome.reason or "skipped")
         if outcome.over_budget:
             record.budget = reader.options.budget_key()
         return []

@@ -25,6 +25,7 @@ from casesearch.ingest.draft import Draft, Part
 from casesearch.ingest.listing import split_list
 from casesearch.ingest.markup import html_to_blocks, looks_like_markup, strip_markup
 from casesearch.ingest.options import IngestOptions
+from casesearch.ingest.paths import readable
 from casesearch.ingest.structure import short_note, single_case
 from casesearch.ingest.tabular import TableError, rows_to_drafts
 from casesearch.ingest.templates import parse_form
@@ -282,7 +283,7 @@ def read_cases(
     if _FOLDER_DOCS.match(path.name):
         raise Skip("folder documentation (README/LICENSE), not a case")
     if suffix not in SUPPORTED:
-        raise Skip(f"unsupported file type '{suffix or '(none)'}'")
+        raise Skip(f"unsupported file type '{readable(suffix) or '(none)'}'")
     if not data.strip():
         raise Skip("empty file")
     stem = path.stem if stem is None else stem
