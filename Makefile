@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: setup setup-dev browser run test lint bench
+.PHONY: setup setup-dev browser run test lint typecheck bench
 
 # The app needs the core only; tests and tools also install the dev extra (pytest, ruff,
 # playwright, and the optional ONNX/OpenVINO backends whose agreement tests run).
@@ -39,7 +39,17 @@ run: setup
 test: setup-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+# mypy checks the package as it is installed (ingest/ is casesearch.ingest, ...). It cannot
+# follow the editable install's folder mapping, so a tree of links lays the folders out that
+# way first (.typecheck/, ignored by git).
+typecheck: setup-dev
+	@rm -rf .typecheck && mkdir -p .typecheck/casesearch
+	@for f in casesearch/*; do ln -s ../../$$f .typecheck/casesearch/; done
+	@for d in ingest index eval ui; do ln -s ../../$$d .typecheck/casesearch/$$d; done
+	cd .typecheck && ../$(BIN)/mypy --config-file ../pyproject.toml casesearch
 
 lint: setup-dev
 	$(BIN)/ruff check --fix .

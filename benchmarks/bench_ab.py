@@ -27,13 +27,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Runs inside each checkout (only uses what every version of the project has).
+#: Runs inside each checkout (only uses what every version of the project has; the searcher
+#: moved into the ``casesearch`` namespace in 0.2).
 WORKER = """
 import json, sys, time
 from pathlib import Path
 from benchmarks.bench_search import _corpus_dir, _embedder
 from benchmarks.common import load_questions
-from casesearch.index.search.searcher import Searcher
+try:  # the layout before 0.2 first: in a newer checkout it is simply absent
+    from index.searcher import Searcher
+except ImportError:
+    from casesearch.index.search.searcher import Searcher
 work, size, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, None))
 questions, _ = load_questions(n)

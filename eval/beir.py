@@ -19,6 +19,7 @@ import json
 import re
 from pathlib import Path
 
+from casesearch.core.progress import Progress
 from casesearch.eval.dataset import Question, QuestionSet, load_questions
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.search.query_lang import query_language_probabilities
@@ -111,7 +112,7 @@ def prepare_beir_index(
     embedder: Embedder,
     options: IngestOptions | None = None,
     *,
-    progress: bool = False,
+    on_progress: Progress | None = None,
 ) -> Path:
     """The data directory holding an index of the folder's corpus (built on first use).
 
@@ -124,7 +125,7 @@ def prepare_beir_index(
         return target
     target.mkdir(parents=True, exist_ok=True)
     cases = beir_cases(folder, options)
-    build_index(cases, target, embedder, progress=progress)
+    build_index(cases, target, embedder, on_progress=on_progress)
     (target / "source.json").write_text(
         json.dumps({"beir_folder": str(Path(folder).resolve()), "cases": len(cases)}, indent=2),
         encoding="utf-8",
@@ -167,6 +168,6 @@ def load_beir_questions(folder: Path, corpus_languages: list[str]) -> QuestionSe
         lang = q.lang or named
         if lang is None:
             probs = query_language_probabilities(q.text, corpus_languages)
-            lang = max(probs, key=probs.get) if probs else UNKNOWN  # type: ignore[arg-type]
+            lang = max(probs, key=lambda k: probs[k]) if probs else UNKNOWN
         filled.append(Question(q.id, q.text, lang, q.split, q.need, q.metadata))
     return QuestionSet(qset.name, filled, qset.qrels, qset.folder)

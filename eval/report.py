@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from casesearch.core.atomic import atomic_write_text
 from casesearch.eval.chart import draw_chart
@@ -54,21 +55,21 @@ def default_report_dir(data_dir: Path, report: EvalReport) -> Path:
     return folder
 
 
-def _f(value: object) -> str:
-    return "–" if value is None else f"{float(value):.3f}"  # type: ignore[arg-type]
+def _f(value: float | None) -> str:
+    return "–" if value is None else f"{float(value):.3f}"
 
 
-def _p(value: object) -> str:
+def _p(value: float | None) -> str:
     if value is None:
         return "–"
-    v = float(value)  # type: ignore[arg-type]
+    v = float(value)
     return f"{v:.2g}" if v < 0.001 else f"{v:.3f}"
 
 
-def worst_questions(report: Mapping[str, object], mode: str, n: int = 10) -> list[dict]:
+def worst_questions(report: Mapping[str, Any], mode: str, n: int = 10) -> list[dict[str, Any]]:
     """The ``n`` questions with the lowest nDCG@10 in ``mode`` (ties: later first relevant)."""
     rows = []
-    for q in report["questions"]:  # type: ignore[union-attr]
+    for q in report["questions"]:
         m = q["modes"].get(mode)
         if m is None:
             continue
@@ -78,12 +79,12 @@ def worst_questions(report: Mapping[str, object], mode: str, n: int = 10) -> lis
     return [r[3] for r in rows[:n]]
 
 
-def render_markdown(report: Mapping[str, object], worst: int = 10) -> str:
+def render_markdown(report: Mapping[str, Any], worst: int = 10) -> str:
     """The human-readable report (tables per mode and language pair, tests, failures)."""
-    config: dict = report["config"]  # type: ignore[assignment]
-    metrics: dict = report["metrics"]  # type: ignore[assignment]
-    index: dict = report["index"]  # type: ignore[assignment]
-    titles: dict = report.get("titles", {})  # type: ignore[assignment]
+    config = report["config"]
+    metrics = report["metrics"]
+    index = report["index"]
+    titles = report.get("titles", {})
     modes = list(metrics)
     lines = [
         f"# Retrieval evaluation: {report['name']}",
@@ -104,7 +105,7 @@ def render_markdown(report: Mapping[str, object], worst: int = 10) -> str:
             + (f", with uncommitted changes to {', '.join(changed)}" if changed else "")
         )
     lines.append("")
-    for notice in report.get("notices", []):  # type: ignore[union-attr]
+    for notice in report.get("notices", []):
         lines.append(f"> note: {notice}")
     if report.get("notices"):
         lines.append("")
@@ -130,7 +131,7 @@ def render_markdown(report: Mapping[str, object], worst: int = 10) -> str:
             lines.append(f"| {pair} | {int(values['questions'])} | " + " | ".join(cells) + " |")
         lines.append("")
 
-    tests: list[dict] = report.get("significance", [])  # type: ignore[assignment]
+    tests = report.get("significance", [])
     if tests:
         lines += [
             f"## Paired tests on {PRIMARY}",

@@ -1,7 +1,8 @@
 """Run labelled questions through the searcher and score the rankings.
 
-The searcher is the one the app and the command line use (:class:`index.searcher.Searcher`),
-with whatever settings it carries, so the figures describe what users get. Each question is
+The searcher is the one the app and the command line use
+(:class:`casesearch.index.search.searcher.Searcher`), with its default settings unless others
+are given, so the figures describe what users get. Each question is
 searched once per mode for the top ``depth`` cases; every measure is computed from that one
 ranking, overall and per language pair (see :mod:`eval.pairs`), and modes are compared with
 paired tests (see :mod:`eval.significance`).
@@ -14,14 +15,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from casesearch.eval.dataset import QuestionSet, load_questions
 from casesearch.eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
 from casesearch.eval.pairs import OVERALL, pair_qrels
 from casesearch.eval.provenance import code_version
-from casesearch.eval.query_cache import cached_query_vectors
 from casesearch.eval.significance import compare_modes
-from casesearch.index.search.searcher import SEARCH_MODES, QueryError, Searcher
+from casesearch.index.search.searcher import SEARCH_MODES, QueryError, Searcher, SearchSettings
 
 #: Cases ranked per question: enough for Recall@20. Note that the searcher draws
 #: ``max(settings.candidates, 10 * depth)`` chunk candidates per retriever.
@@ -55,7 +58,7 @@ class EvalReport:
     index: dict[str, object]
     metrics: dict[str, dict[str, dict[str, float]]]
     significance: list[dict[str, object]]
-    questions: list[dict[str, object]]
+    questions: list[dict[str, Any]]
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -68,15 +71,49 @@ class EvalReport:
         return float(self.metrics[mode][pair][measure])
 
 
+def question_vectors(searcher: Searcher, questions: QuestionSet) -> dict[str, np.ndarray]:
+    """Every question's vector, embedded once in one batch (by question id).
+
+    An evaluation searches each question in several modes, and tuning under dozens of
+    settings; the question's vector is the same each time, so it is passed to every search.
+    Questions that cannot be searched (empty) are left out and fail in the search itself.
+    """
+    usable = [q for q in questions.questions if q.text.strip()]
+    if not usable:
+        return {}
+    vectors = searcher.embed_queries([q.text for q in usable])
+    return {q.id: v for q, v in zip(usable, vectors, strict=True)}
+
+
 def rank_questions(
-    searcher: Searcher, questions: QuestionSet, mode: str, depth: int
+    searcher: Searcher,
+    questions: QuestionSet,
+    mode: str,
+    depth: int,
+    *,
+    settings: SearchSettings | None = None,
+    vectors: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, list[str]], list[str]]:
-    """Ranked case ids per question in one mode, and notices for questions that failed."""
+    """Ranked case ids per question in one mode, and notices for questions that failed.
+
+    Args:
+        settings: ranking settings (default: the searcher's).
+        vectors: question vectors by id (see :func:`question_vectors`); computed when absent.
+    """
+    if vectors is None and mode != "bm25":
+        vectors = question_vectors(searcher, questions)
     rankings: dict[str, list[str]] = {}
     notices = []
     for question in questions.questions:
         try:
-            response = searcher.search(question.text, depth, mode=mode, highlight=False)
+            response = searcher.search(
+                question.text,
+                depth,
+                mode=mode,
+                settings=settings,
+                vector=(vectors or {}).get(question.id),
+                highlight=False,
+            )
         except QueryError as exc:
             notices.append(f"{question.id} ({mode}): {exc}")
             rankings[question.id] = []
@@ -127,16 +164,18 @@ def run_evaluation(
     *,
     depth: int = DEFAULT_DEPTH,
     name: str | None = None,
+    settings: SearchSettings | None = None,
 ) -> EvalReport:
     """Evaluate ``searcher`` on labelled questions.
 
     Args:
-        searcher: a loaded searcher; its current ``settings`` are the ones evaluated.
+        searcher: a loaded searcher.
         questions: a loaded set, or a BEIR folder (``queries.jsonl`` + ``qrels/test.tsv``).
         modes: search modes to run side by side (``hybrid``, ``dense``, ``bm25``).
         split: ``tune``, ``test`` or ``all`` (sets without splits only have ``all``).
         depth: cases ranked per question.
         name: label of the run in reports (default: the question set's name).
+        settings: the ranking settings evaluated (default: the searcher's).
 
     Raises:
         ValueError: for an unknown mode or split, or when no question is left to evaluate.
@@ -149,9 +188,8 @@ def run_evaluation(
     if not qset.questions:
         raise ValueError(f"no questions in split {split!r} of {qset.name}")
 
-    case_info = {
-        str(c["id"]): {"title": str(c["title"]), "lang": str(c["lang"])} for c in searcher.cases
-    }
+    settings = settings or searcher.settings
+    case_info = {c.id: {"title": c.title, "lang": c.lang} for c in searcher.cases}
     case_lang = {cid: info["lang"] for cid, info in case_info.items()}
     notices = []
     judged = {c for r in qset.qrels.values() for c in r}
@@ -168,16 +206,18 @@ def run_evaluation(
     pair_by_mode: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     rankings_by_mode: dict[str, dict[str, list[str]]] = {}
     seconds: dict[str, float] = {}
-    with cached_query_vectors(searcher, [q.text for q in qset.questions]):
-        for mode in modes:
-            t0 = time.perf_counter()
-            rankings, failed = rank_questions(searcher, qset, mode, depth)
-            seconds[mode] = round(time.perf_counter() - t0, 3)
-            notices.extend(failed)
-            overall, by_pair = score_rankings(qset, rankings, case_lang)
-            metrics[mode] = summarise(overall, by_pair)
-            overall_by_mode[mode], pair_by_mode[mode] = overall, by_pair
-            rankings_by_mode[mode] = rankings
+    vectors = question_vectors(searcher, qset)
+    for mode in modes:
+        t0 = time.perf_counter()
+        rankings, failed = rank_questions(
+            searcher, qset, mode, depth, settings=settings, vectors=vectors
+        )
+        seconds[mode] = round(time.perf_counter() - t0, 3)
+        notices.extend(failed)
+        overall, by_pair = score_rankings(qset, rankings, case_lang)
+        metrics[mode] = summarise(overall, by_pair)
+        overall_by_mode[mode], pair_by_mode[mode] = overall, by_pair
+        rankings_by_mode[mode] = rankings
 
     unit_of = {q.id: q.need for q in qset.questions if q.need}
     significance = []
@@ -201,6 +241,7 @@ def run_evaluation(
     for question in qset.questions:
         judged_q = qset.qrels.get(question.id, {})
         mentioned.update(judged_q)
+        modes_of_entry: dict[str, dict[str, object]] = {}
         entry: dict[str, object] = {
             "id": question.id,
             "text": question.text,
@@ -208,12 +249,12 @@ def run_evaluation(
             "split": question.split,
             "need": question.need,
             "relevant": dict(sorted(judged_q.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "modes": {},
+            "modes": modes_of_entry,
         }
         for mode in modes:
             ranking = rankings_by_mode[mode].get(question.id, [])
             mentioned.update(ranking[:3])
-            entry["modes"][mode] = {  # type: ignore[index]
+            modes_of_entry[mode] = {
                 "metrics": overall_by_mode[mode].get(
                     question.id, dict.fromkeys(MEASURE_NAMES, 0.0)
                 ),
@@ -232,7 +273,7 @@ def run_evaluation(
             "depth": depth,
             "questions": len(qset.questions),
             "question_source": qset.folder,
-            "settings": asdict(searcher.settings),
+            "settings": asdict(settings),
             "measures": list(MEASURE_NAMES),
             "significance_unit": "need" if unit_of else "question",
             "code": code_version(),

@@ -2,36 +2,46 @@
 
 Fusion and grouping settings (fusion method, BM25 weight, RRF k, case aggregation, candidate
 pool) change only how already-computed scores are combined, so the loaded searcher is reused
-and only ``searcher.settings`` is swapped: no re-embedding, and every question is embedded once
-(:mod:`eval.query_cache`). The grid is scored on the ``tune`` split only; the winner is then
-reported on the ``test`` split and on the shared BEIR sets, next to the defaults, so a setting
-that merely fits the tune questions shows up as no gain elsewhere. Chunk size changes the
+and each setting is passed to its searches: no re-embedding, and every question is embedded
+once (:func:`casesearch.eval.runner.question_vectors`). The grid is scored on the ``tune``
+split only; the winner is then reported on the ``test`` split and on the shared BEIR sets,
+next to the defaults, so a setting that merely fits the tune questions shows up as no gain
+elsewhere. Chunk size changes the
 passages themselves, so ``--chunk-words`` re-ingests and re-embeds the bundled corpus per size
 (cached per size under ``<data_dir>/eval-cache``).
 
-Run it as ``casesearch eval --tune`` or ``python -m eval.tune``.
+Run it as ``casesearch eval --tune``.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from casesearch.core.atomic import atomic_write_text
+from casesearch.core.config import DEFAULT_CORPUS
 from casesearch.eval.dataset import QuestionSet, load_questions
 from casesearch.eval.metrics import MEASURE_NAMES, PRIMARY, mean_scores, per_query
 from casesearch.eval.pairs import OVERALL
-from casesearch.eval.query_cache import cached_query_vectors
-from casesearch.eval.runner import DEFAULT_DEPTH, EvalReport, rank_questions, run_evaluation
+from casesearch.eval.runner import (
+    DEFAULT_DEPTH,
+    EvalReport,
+    question_vectors,
+    rank_questions,
+    run_evaluation,
+)
 from casesearch.eval.significance import paired_test
+from casesearch.eval.sources import has_index, own_index
+from casesearch.index.model.embedder import Embedder
 from casesearch.index.search.fusion import FusionSettings
 from casesearch.index.search.searcher import Searcher, SearchSettings
+from casesearch.index.update import UpdateOptions, update_index
+from casesearch.ingest.options import IngestOptions
 
 TUNED_MODE = "hybrid"
 
@@ -79,7 +89,7 @@ class GridPoint:
     settings: SearchSettings
     scores: dict[str, float]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "label": describe(self.settings),
             "settings": asdict(self.settings),
@@ -99,47 +109,22 @@ def score_grid(
     """Mean measures of every setting on ``questions``, best ``nDCG@10`` first.
 
     Ties keep the default setting ahead (no change without evidence), then grid order.
-    The searcher's own settings are restored afterwards.
     """
     default = default or SearchSettings()
-    original = searcher.settings
+    vectors = question_vectors(searcher, questions)
     points: list[tuple[float, int, int, GridPoint]] = []
-    try:
-        with cached_query_vectors(searcher, [q.text for q in questions.questions]):
-            for order, settings in enumerate(grid):
-                searcher.settings = settings
-                rankings, _ = rank_questions(searcher, questions, mode, depth)
-                scores = mean_scores(per_query(questions.qrels, rankings))
-                key = round(-scores[PRIMARY], 9)
-                points.append(
-                    (key, 0 if settings == default else 1, order, GridPoint(settings, scores))
-                )
-    finally:
-        searcher.settings = original
+    for order, settings in enumerate(grid):
+        rankings, _ = rank_questions(
+            searcher, questions, mode, depth, settings=settings, vectors=vectors
+        )
+        scores = mean_scores(per_query(questions.qrels, rankings))
+        key = round(-scores[PRIMARY], 9)
+        points.append((key, 0 if settings == default else 1, order, GridPoint(settings, scores)))
     points.sort(key=lambda p: p[:3])
     return [p[3] for p in points]
 
 
-def evaluate_with(
-    searcher: Searcher,
-    questions: QuestionSet,
-    settings: SearchSettings,
-    modes: Sequence[str],
-    split: str,
-    depth: int,
-) -> EvalReport:
-    """:func:`run_evaluation` under ``settings``, leaving the searcher as it was."""
-    original = searcher.settings
-    searcher.settings = settings
-    try:
-        return run_evaluation(searcher, questions, modes, split, depth=depth)
-    finally:
-        searcher.settings = original
-
-
-def before_after(
-    before: EvalReport, after: EvalReport, mode: str = TUNED_MODE
-) -> dict[str, object]:
+def before_after(before: EvalReport, after: EvalReport, mode: str = TUNED_MODE) -> dict[str, Any]:
     """Per pair: default vs chosen figures, plus a paired test on nDCG@10 overall."""
     rows = {}
     for pair, values in before.metrics[mode].items():
@@ -160,20 +145,13 @@ def before_after(
     return {"pairs": rows, "test": test.to_dict()}
 
 
-def _chunk_options(words: int):
-    from casesearch.ingest.options import IngestOptions
-
+def _chunk_options(words: int) -> IngestOptions:
     # Keep the default ratio of hard limit to target (200 / 150).
     return IngestOptions(chunk_words=words, max_chunk_words=round(words * 4 / 3))
 
 
-def chunk_size_index(data_dir: Path, embedder, words: int, corpus: Path) -> Path:
+def chunk_size_index(data_dir: Path, embedder: Embedder, words: int, corpus: Path) -> Path:
     """A data directory with the bundled corpus ingested at ``words`` per chunk (cached)."""
-    from casesearch.eval.default_index import has_index
-    from casesearch.index.storage.build import build_index
-    from casesearch.ingest.pipeline import ingest_paths
-    from casesearch.ingest.store import load_store
-
     options = _chunk_options(words)
     digest = hashlib.sha256()
     for path in sorted(Path(corpus).rglob("*")):
@@ -184,25 +162,16 @@ def chunk_size_index(data_dir: Path, embedder, words: int, corpus: Path) -> Path
     target = Path(data_dir) / "eval-cache" / f"chunks-{words}-{digest.hexdigest()[:12]}"
     if not has_index(target):
         target.mkdir(parents=True, exist_ok=True)
-        ingest_paths([Path(corpus)], target, options=options)
-        store = load_store(target)
-        if store is None or not store.cases:
-            raise RuntimeError(f"no case could be read from {corpus}")
-        build_index(store.cases, target, embedder)
+        update_index(
+            [Path(corpus)],
+            target,
+            embedder,
+            options=UpdateOptions(ingest=options, sentences=False),
+        )
     return target
 
 
-def _shared_folders(args: argparse.Namespace) -> list[Path]:
-    from casesearch.cli.eval_cmd import SHARED_EVAL, SHARED_SETS
-
-    if args.beir:
-        return [Path(f) for f in args.beir]
-    if SHARED_EVAL is None:
-        return []
-    return [SHARED_EVAL / name for name in SHARED_SETS if (SHARED_EVAL / name).exists()]
-
-
-def render_tuning(result: dict[str, object], top: int = 12) -> str:
+def render_tuning(result: dict[str, Any], top: int = 12) -> str:
     """Markdown summary of a tuning run."""
     lines = [
         "# Tuning search settings",
@@ -218,7 +187,7 @@ def render_tuning(result: dict[str, object], top: int = 12) -> str:
         "| settings | " + " | ".join(MEASURE_NAMES) + " |",
         "|---|" + "---:|" * len(MEASURE_NAMES),
     ]
-    for point in result["grid"][:top]:  # type: ignore[index]
+    for point in result["grid"][:top]:
         cells = " | ".join(f"{point['scores'][m]:.3f}" for m in MEASURE_NAMES)
         lines.append(f"| {point['label']} | {cells} |")
     default_row = result.get("default_tune_scores")
@@ -255,8 +224,8 @@ def render_tuning(result: dict[str, object], top: int = 12) -> str:
             ]
         )
 
-    table("Test split (held out): hybrid, default vs chosen", result["test"])  # type: ignore[arg-type]
-    for name, block in result.get("shared", {}).items():  # type: ignore[union-attr]
+    table("Test split (held out): hybrid, default vs chosen", result["test"])
+    for name, block in result.get("shared", {}).items():
         table(f"Shared set {name}: hybrid, default vs chosen", block)
     chunks = result.get("chunk_words")
     if chunks:
@@ -269,7 +238,7 @@ def render_tuning(result: dict[str, object], top: int = 12) -> str:
                 "|---:|---:|---:|---:|---:|---:|",
             ]
         )
-        for row in chunks:  # type: ignore[union-attr]
+        for row in chunks:
             lines.append(
                 f"| {row['words']} | {row['chunks']} | {row['tune_hybrid']:.3f} | "
                 f"{row['tune_dense']:.3f} | {row['test_hybrid']:.3f} | {row['test_dense']:.3f} |"
@@ -285,7 +254,7 @@ def tune(
     grid: Sequence[SearchSettings] | None = None,
     depth: int = DEFAULT_DEPTH,
     shared: Sequence[tuple[str, Searcher, QuestionSet]] = (),
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Score the grid on the tune split, then compare the winner with the default elsewhere.
 
     Args:
@@ -306,9 +275,11 @@ def tune(
     points = score_grid(searcher, tune_set, grid, depth=depth, default=default)
     chosen = points[0].settings
     default_scores = next(p.scores for p in points if p.settings == default)
-    before = evaluate_with(searcher, questions, default, [TUNED_MODE], "test", depth)
-    after = evaluate_with(searcher, questions, chosen, [TUNED_MODE], "test", depth)
-    result: dict[str, object] = {
+    before = run_evaluation(
+        searcher, questions, [TUNED_MODE], "test", depth=depth, settings=default
+    )
+    after = run_evaluation(searcher, questions, [TUNED_MODE], "test", depth=depth, settings=chosen)
+    result: dict[str, Any] = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model_id": searcher.manifest.model_id,
         "depth": depth,
@@ -322,23 +293,21 @@ def tune(
         "shared": {},
     }
     for name, other, qset in shared:
-        b = evaluate_with(other, qset, default, [TUNED_MODE], "all", depth)
-        a = evaluate_with(other, qset, chosen, [TUNED_MODE], "all", depth)
-        result["shared"][name] = before_after(b, a)  # type: ignore[index]
+        b = run_evaluation(other, qset, [TUNED_MODE], "all", depth=depth, settings=default)
+        a = run_evaluation(other, qset, [TUNED_MODE], "all", depth=depth, settings=chosen)
+        result["shared"][name] = before_after(b, a)
     return result
 
 
 def chunk_size_study(
-    data_dir: Path, embedder, questions: QuestionSet, sizes: Sequence[int], depth: int
-) -> list[dict[str, object]]:
+    data_dir: Path, embedder: Embedder, questions: QuestionSet, sizes: Sequence[int], depth: int
+) -> list[dict[str, Any]]:
     """Tune/test nDCG@10 (hybrid and dense, default settings) per chunk size."""
-    from casesearch.core.config import DEFAULT_CORPUS
-
     rows = []
     for words in sizes:
         folder = chunk_size_index(data_dir, embedder, words, DEFAULT_CORPUS)
         searcher = Searcher.load(folder, embedder)
-        row: dict[str, object] = {"words": words, "chunks": searcher.manifest.chunks}
+        row: dict[str, Any] = {"words": words, "chunks": searcher.manifest.chunks}
         for split in ("tune", "test"):
             report = run_evaluation(searcher, questions, ["hybrid", "dense"], split, depth=depth)
             row[f"{split}_hybrid"] = report.score("hybrid", OVERALL)
@@ -347,49 +316,39 @@ def chunk_size_study(
     return rows
 
 
-def run_tuning(args: argparse.Namespace, data_dir: Path, embedder, questions_dir: Path) -> int:
-    """The ``--tune`` command: grid, held-out check, shared sets, optional chunk sizes."""
+def run_tuning(
+    data_dir: Path,
+    embedder: Embedder,
+    questions_dir: Path,
+    *,
+    shared_folders: Sequence[Path] = (),
+    chunk_sizes: Sequence[int] = (),
+    depth: int = DEFAULT_DEPTH,
+    out: Path | None = None,
+) -> tuple[dict[str, Any], Path]:
+    """Grid on the tune split, held-out check, shared sets, optional chunk sizes.
+
+    Returns:
+        The result (see :func:`render_tuning`) and the folder holding ``tuning.md`` and
+        ``tuning.json``.
+    """
     from casesearch.eval.beir import load_beir_questions, main_languages, prepare_beir_index
-    from casesearch.eval.default_index import ensure_index
     from casesearch.eval.report import reports_root
 
-    ensure_index(data_dir, embedder)
+    own_index(data_dir, embedder)
     searcher = Searcher.load(data_dir, embedder)
     questions = load_questions(questions_dir)
     shared = []
-    for folder in _shared_folders(args):
+    for folder in shared_folders:
         other = Searcher.load(prepare_beir_index(folder, data_dir, embedder), embedder)
-        languages = main_languages([str(c["lang"]) for c in other.cases])
+        languages = main_languages([c.lang for c in other.cases])
         shared.append((folder.name, other, load_beir_questions(folder, languages)))
-    result = tune(searcher, questions, depth=args.depth, shared=shared)
-    if args.chunk_words:
-        sizes = [int(s) for s in str(args.chunk_words).split(",") if s.strip()]
-        result["chunk_words"] = chunk_size_study(data_dir, embedder, questions, sizes, args.depth)
+    result = tune(searcher, questions, depth=depth, shared=shared)
+    if chunk_sizes:
+        result["chunk_words"] = chunk_size_study(data_dir, embedder, questions, chunk_sizes, depth)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = Path(args.out) if args.out else reports_root(data_dir) / f"{stamp}-tuning"
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "tuning.json", json.dumps(result, indent=1, default=str) + "\n")
-    text = render_tuning(result)
-    atomic_write_text(out / "tuning.md", text)
-    if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "grid"}, indent=2, default=str))
-    else:
-        print(text)
-        print(f"written: {out / 'tuning.md'}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m eval.tune [--data-dir DIR] [--chunk-words 100,150,200] ...``."""
-    from casesearch.cli.eval_cmd import DEFAULT_QUESTIONS, build_parser, load_model
-    from casesearch.core.config import resolve_data_dir
-
-    args = build_parser("python -m eval.tune").parse_args(argv)
-    args.tune = True
-    data_dir = resolve_data_dir(args.data_dir)
-    questions_dir = Path(args.questions) if args.questions else DEFAULT_QUESTIONS
-    return run_tuning(args, data_dir, load_model(args, data_dir), questions_dir)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    folder = out or reports_root(data_dir) / f"{stamp}-tuning"
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "tuning.json", json.dumps(result, indent=1, default=str) + "\n")
+    atomic_write_text(folder / "tuning.md", render_tuning(result))
+    return result, folder

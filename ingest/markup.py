@@ -174,7 +174,7 @@ def _is_chrome(el: Tag) -> bool:
         return True
     if el.get("role") in ("navigation", "banner", "contentinfo", "search"):
         return True
-    hints = " ".join([*(el.get("class") or []), el.get("id") or ""])
+    hints = " ".join([*(el.get("class") or []), str(el.get("id") or "")])
     return bool(hints and _CHROME_HINT.search(hints))
 
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
+from casesearch.core.progress import Progress, no_progress
 from casesearch.ingest.dedup import near_duplicate_pairs
 from casesearch.ingest.ids import case_id, chunk_id, short_hash
 from casesearch.ingest.isolation import FileReader, FileRequest
@@ -35,7 +33,6 @@ from casesearch.ingest.store import SourceRecord, Store, load_store, save_store
 
 #: Bump when parsing changes what a file turns into; stores from older code are re-read.
 PARSER_VERSION = "3"
-_PROGRESS_MIN_FILES = 10
 
 
 @dataclass
@@ -48,6 +45,9 @@ class IngestReport:
     languages: dict[str, int] = field(default_factory=dict)
     duplicates_merged: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: The whole case store after the run (all roots, not only the given paths): what the
+    #: index stage builds from, handed over without reading the file again.
+    store: Store | None = field(default=None, repr=False, compare=False)
 
     @property
     def ingested_anything(self) -> bool:
@@ -348,7 +348,7 @@ def ingest_paths(
     data_dir: Path,
     *,
     options: IngestOptions | None = None,
-    progress: bool = False,
+    on_progress: Progress | None = None,
 ) -> IngestReport:
     """Read files and folders into the case store in ``data_dir``.
 
@@ -356,7 +356,7 @@ def ingest_paths(
         paths: files and folders (searched recursively).
         data_dir: the data directory; the store is ``data_dir/store/store.json``.
         options: how files become cases and chunks.
-        progress: show a progress bar on stderr when there are many files.
+        on_progress: told ``("ingest", files read, files)`` as files are read.
 
     Returns:
         A report on the given paths: their files, cases, chunks, languages, merged
@@ -383,14 +383,9 @@ def ingest_paths(
     records: dict[str, SourceRecord] = {}
     datas: dict[str, bytes | None] = {}
     carried_keys: set[str] = set()
-    bar = tqdm(
-        inputs,
-        desc="reading",
-        unit="file",
-        file=sys.stderr,
-        disable=not progress or len(inputs) < _PROGRESS_MIN_FILES,
-    )
-    for inp in bar:
+    report_progress = on_progress or no_progress
+    for done, inp in enumerate(inputs):
+        report_progress("ingest", done, len(inputs))
         key = inp.key
         data, record = _read_bytes(inp, options)
         old = prev_sources.get(key)
@@ -502,7 +497,9 @@ def ingest_paths(
                 if records[k].status == "skipped"
             ),
         ],
+        store=store,
     )
+    report_progress("ingest", len(inputs), len(inputs))
     return report
 
 

@@ -72,12 +72,6 @@ class Store:
     parser_version: str = ""
     options: str = ""
 
-    def case_by_id(self, case_id: str) -> Case | None:
-        """The case with this id, or ``None``."""
-        if getattr(self, "_by_id", None) is None or len(self._by_id) != len(self.cases):
-            self._by_id = {c.id: c for c in self.cases}
-        return self._by_id.get(case_id)
-
     def to_json(self) -> dict[str, object]:
         """The JSON document written to ``store.json``."""
         return {

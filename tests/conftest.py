@@ -31,15 +31,10 @@ def embedder(model_dir: Path):
 @pytest.fixture(scope="session")
 def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """A data directory with the default corpus ingested and indexed."""
-    from casesearch.index.storage.build import build_index
-    from casesearch.ingest.pipeline import ingest_paths
-    from casesearch.ingest.store import load_store
+    from casesearch.index.update import UpdateOptions, update_index
 
     data_dir = tmp_path_factory.mktemp("seed-data")
-    ingest_paths([CORPUS], data_dir)
-    store = load_store(data_dir)
-    assert store is not None
-    build_index(store.cases, data_dir, embedder)
+    update_index([CORPUS], data_dir, embedder, options=UpdateOptions(sentences=False))
     return data_dir
 
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,20 +63,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class AppServer:
-    """``streamlit run app.py`` as a child process on a free port."""
+def streamlit_command(port: int) -> list[str]:
+    """``streamlit run app.py`` of this checkout on ``port``."""
+    return [
+        str(Path(sys.executable).with_name("streamlit")),
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+
+class AppServer:
+    """The app as a child process on a free port (``streamlit run app.py`` by default)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        command: Callable[[int], list[str]] = streamlit_command,
+        cwd: Path = REPO,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        self.command = command
+        self.cwd = cwd
+        self.env = env if env is not None else dict(os.environ)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> float:
         """Start and wait until the server answers; returns the seconds that took."""
         env = {
-            **os.environ,
+            **self.env,
             "CASESEARCH_DATA_DIR": str(self.data_dir),
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
@@ -85,20 +112,8 @@ class AppServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("streamlit")),
-                "run",
-                "app.py",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=REPO,
+            self.command(self.port),
+            cwd=self.cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

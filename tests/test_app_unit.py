@@ -222,7 +222,7 @@ def test_literal_escapes_everything_markdown_and_html_use() -> None:
 
 # --------------------------------------------------------------------------- pieces
 def test_upload_names_stay_inside_the_uploads_folder() -> None:
-    from casesearch.ui.engine import safe_upload_name
+    from casesearch.ui.service import safe_upload_name
 
     assert safe_upload_name("../../etc/passwd") == "passwd"
     assert safe_upload_name("..\\..\\evil.TXT") == "evil.txt"

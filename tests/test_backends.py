@@ -40,14 +40,13 @@ def _available(name: str) -> bool:
 
 
 # --------------------------------------------------------------------------- choice
-def test_resolve_backend_names_env_and_auto(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CASESEARCH_BACKEND", raising=False)
+def test_resolve_backend_names_and_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASESEARCH_BACKEND", "torch")  # the index layer never reads it
     assert resolve_backend("torch", default_model=True).name == "torch"
     assert resolve_backend(None, default_model=False).name == "torch"
     auto = resolve_backend(AUTO, default_model=True).name
     assert auto == (DEFAULT_BACKEND if _available(DEFAULT_BACKEND) else "torch")
-    monkeypatch.setenv("CASESEARCH_BACKEND", "torch")
-    assert resolve_backend(None, default_model=True).name == "torch"
+    assert resolve_backend(None, default_model=True).name == auto
     with pytest.raises(BackendUnavailableError, match="Unknown backend"):
         resolve_backend("tensorrt", default_model=True)
     with pytest.raises(BackendUnavailableError, match="default model only"):
@@ -193,21 +192,18 @@ def test_switching_backend_on_an_index(
 
 
 def test_cli_backend_option_reaches_every_stage(monkeypatch: pytest.MonkeyPatch) -> None:
-    from casesearch.cli import main as cli
+    """--backend (else $CASESEARCH_BACKEND) becomes the model settings every stage is given."""
+    import os
 
-    monkeypatch.setenv("CASESEARCH_BACKEND", "auto")  # restored (unset) after the test
-    args = cli.build_parser().parse_args(["search", "x", "--backend", "onnx-int8"])
-    assert args.backend == "onnx-int8"
+    from casesearch.cli import main as cli
+    from casesearch.cli import options
+
+    monkeypatch.setenv("CASESEARCH_BACKEND", "torch")
+    for command in ("search", "index", "eval", "model", "app"):
+        args = cli.build_parser().parse_args([command, "--backend", "onnx-int8"])
+        assert options.model_settings(args).backend == "onnx-int8", command
+        args = cli.build_parser().parse_args([command])
+        assert options.model_settings(args).backend == "torch", command
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["search", "x", "--backend", "tensorrt"])
-    seen = {}
-
-    def fake(args) -> int:
-        import os
-
-        seen["env"] = os.environ.get("CASESEARCH_BACKEND")
-        return 0
-
-    monkeypatch.setattr(cli, "cmd_model", fake)
-    assert cli.main(["model", "--backend", "torch"]) == 0
-    assert seen["env"] == "torch"
+    assert os.environ["CASESEARCH_BACKEND"] == "torch"  # nothing writes the environment

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -61,20 +60,13 @@ def test_small_run_writes_reports_and_finds_the_easy_case(searcher, tmp_path: Pa
     assert load_latest(tmp_path / "nothing-here") is None
 
 
-def test_cli_runs_the_tune_split(
-    seed_data_dir: Path, embedder, tmp_path: Path, monkeypatch, capsys
-) -> None:
-    from casesearch.cli import eval_cmd as cli
+def test_cli_runs_the_tune_split(seed_data_dir: Path, tmp_path: Path, capsys) -> None:
+    from casesearch.cli.main import main
 
-    monkeypatch.setattr(cli, "load_model", lambda args, data_dir: embedder)
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir")
-    parser.add_argument("--model")
-    parser.add_argument("--allow-download", action="store_true")
-    cli.add_arguments(parser)
     out = tmp_path / "report"
-    args = parser.parse_args(
+    code = main(
         [
+            "eval",
             "--data-dir",
             str(seed_data_dir),
             "--mode",
@@ -86,7 +78,7 @@ def test_cli_runs_the_tune_split(
             "--json",
         ]
     )
-    assert cli.run(args) == 0
+    assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert set(printed["metrics"]) == {"dense"}
     saved = json.loads((out / "report.json").read_text(encoding="utf-8"))

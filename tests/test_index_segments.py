@@ -37,7 +37,7 @@ def _seed_vectors(seed_data_dir: Path) -> dict[str, np.ndarray]:
     folder = index_dir(seed_data_dir)
     out: dict[str, np.ndarray] = {}
     for entry in Manifest.load(folder).segments:
-        seg = folder / str(entry["name"])
+        seg = folder / entry.name
         vectors = np.asarray(read_vectors(seg))
         out.update(zip(read_hashes(seg), vectors, strict=True))
     return out
@@ -95,9 +95,10 @@ def test_changed_and_removed_cases_leave_the_appended_index(
     assert report.removed == len(removed.chunks) + len(changed.chunks)
     searcher = Searcher.load(data_dir, embedder)
     assert searcher.case(removed.id) is None
-    assert searcher.case(changed.id)["title"] == changed.title
+    found = searcher.case(changed.id)
+    assert found is not None and found.title == changed.title
     assert len(searcher.cases) == len(cases)
-    assert len({c["id"] for c in searcher.cases}) == len(cases)
+    assert len({c.id for c in searcher.cases}) == len(cases)
 
     fresh_dir = tmp_path / "fresh"
     fresh_vectors = {**vectors, **_seed_vectors(data_dir)}
@@ -199,7 +200,7 @@ def test_a_damaged_segment_is_named_with_the_way_out(
     data_dir = tmp_path / "data"
     build_index(seed_cases, data_dir, embedder, precomputed=_seed_vectors(seed_data_dir))
     folder = index_dir(data_dir)
-    segment = folder / str(Manifest.load(folder).segments[0]["name"])
+    segment = folder / Manifest.load(folder).segments[0].name
     (segment / "postings.npz").write_bytes(b"not a matrix")
     with pytest.raises(IndexDamagedError, match="--rebuild") as info:
         Searcher.load(data_dir, embedder)

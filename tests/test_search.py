@@ -30,7 +30,8 @@ def test_danish_question_finds_the_english_case(searcher: Searcher) -> None:
 def test_english_question_finds_danish_climate_assembly(searcher: Searcher) -> None:
     response = searcher.search("experiences with climate citizens' assemblies", 10)
     assert KLIMABORGERTING in ids(response)[:5]
-    assert any("da" in n for n in response.notices), response.notices
+    assert response.query_language == "en"
+    assert "da" in response.other_languages, response.result_languages
 
 
 def test_results_are_distinct_cases(searcher: Searcher) -> None:
@@ -51,7 +52,7 @@ def test_highlight_lies_inside_the_excerpt(searcher: Searcher) -> None:
         assert 0 <= start < end <= len(result.excerpt)
         case = searcher.case(result.case_id)
         assert case is not None
-        assert case["text"][result.chunk_start : result.chunk_end] == result.excerpt
+        assert case.text[result.chunk_start : result.chunk_end] == result.excerpt
 
 
 def test_cross_language_highlight_picks_the_matching_sentence(searcher: Searcher) -> None:
@@ -75,10 +76,10 @@ def test_collection_filter(searcher: Searcher) -> None:
     urban = searcher.case(URBAN_PLANEN)
     assert urban is not None
     response = searcher.search(
-        "borgere", 10, filters=SearchFilters(collections=[str(urban["collection"])])
+        "borgere", 10, filters=SearchFilters(collections=(urban.collection,))
     )
     assert response.results
-    assert {r.collection for r in response.results} == {urban["collection"]}
+    assert {r.collection for r in response.results} == {urban.collection}
 
 
 def test_template_field_filter(searcher: Searcher) -> None:
@@ -86,7 +87,7 @@ def test_template_field_filter(searcher: Searcher) -> None:
     assert fields, "the template case should carry fields"
     key = next(iter(fields))
     value = fields[key][0]
-    response = searcher.search("co-creation", 10, filters=SearchFilters(fields={key: value}))
+    response = searcher.search("co-creation", 10, filters=SearchFilters(fields=((key, value),)))
     assert response.results
     assert all(value.casefold() in str(r.fields.get(key, "")).casefold() for r in response.results)
 
@@ -94,10 +95,14 @@ def test_template_field_filter(searcher: Searcher) -> None:
 def test_unknown_filter_values_give_a_message_not_an_exception(searcher: Searcher) -> None:
     response = searcher.search("borgere", 10, filters=SearchFilters(lang="xx"))
     assert response.results == []
-    assert any("xx" in n for n in response.notices)
-    response = searcher.search("borgere", 10, filters=SearchFilters(collections=["nope"]))
+    assert response.filter_facts is not None
+    assert response.filter_facts.unknown_language == "xx"
+    assert response.filter_facts.nothing_matches
+    assert "da" in response.filter_facts.languages
+    response = searcher.search("borgere", 10, filters=SearchFilters(collections=("nope",)))
     assert response.results == []
-    assert any("nope" in n for n in response.notices)
+    assert response.filter_facts is not None
+    assert response.filter_facts.unknown_collections == ("nope",)
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t"])
@@ -111,7 +116,8 @@ def test_huge_query_is_truncated_with_a_notice(searcher: Searcher) -> None:
     assert len(query) > 100_000
     response = searcher.search(query, 5)
     assert response.results
-    assert any("tokens" in n for n in response.notices)
+    assert response.truncation is not None
+    assert response.truncation.tokens > response.truncation.kept
     assert len(response.query) < 5000
 
 
@@ -151,3 +157,55 @@ def test_response_carries_the_question_vector_for_later_marking(searcher: Search
     again = searcher.embedder.encode_queries([response.query])[0]
     assert float(response.query_vector @ again) > 0.999
     assert searcher.search(question, 3, mode="bm25", highlight=False).query_vector is None
+
+
+def test_filters_are_hashable_and_normalised() -> None:
+    a = SearchFilters(lang="da", collections=["b", "a"], fields={"k": "v"})
+    b = SearchFilters(lang="da", collections=("a", "b"), fields=(("k", "v"),))
+    assert a == b and hash(a) == hash(b)
+    assert {a: 1}[b] == 1
+    assert not SearchFilters().active()
+
+
+def test_settings_and_vector_are_per_call(searcher: Searcher) -> None:
+    """One searcher serves other settings and a given vector without changing its own state."""
+    from casesearch.index.search.fusion import FusionSettings
+    from casesearch.index.search.searcher import SearchSettings
+
+    question = "borgerinddragelse af unge i byudvikling"
+    default = searcher.search(question, 10, highlight=False)
+    bm25_heavy = SearchSettings(fusion=FusionSettings(bm25_weight=0.9))
+    heavy = searcher.search(question, 10, settings=bm25_heavy, highlight=False)
+    assert searcher.settings == SearchSettings()
+    assert [r.score for r in heavy.results] != [r.score for r in default.results]
+    vector = searcher.embed_queries([question])[0]
+    given = searcher.search(question, 10, vector=vector, highlight=False)
+    assert ids(given) == ids(default)
+    only_vector = searcher.search(vector, 10, mode="dense", highlight=False)
+    assert ids(only_vector) == ids(searcher.search(question, 10, mode="dense", highlight=False))
+    with pytest.raises(QueryError, match="dense"):
+        searcher.search(vector, 10, mode="hybrid")
+
+
+def test_batch_search_keeps_going_past_a_bad_question(searcher: Searcher) -> None:
+    answers = searcher.search_batch(["klimaborgerting", "   ", "affaldsguider"], 5)
+    assert isinstance(answers[1], QueryError)
+    first, last = answers[0], answers[2]
+    assert not isinstance(first, QueryError) and not isinstance(last, QueryError)
+    assert ids(first) == ids(searcher.search("klimaborgerting", 5))
+    assert first.marked and all(r.highlight is not None for r in first.results)
+
+
+@pytest.mark.parametrize("k", [0, -1, 1001])
+def test_out_of_range_k_is_refused(searcher: Searcher, k: int) -> None:
+    with pytest.raises(QueryError, match="between 1 and"):
+        searcher.search("borgere", k)
+
+
+def test_marking_best_sentences_is_a_step_of_its_own(searcher: Searcher) -> None:
+    response = searcher.search("ledige beboere som affaldsguider", 5, highlight=False)
+    assert not response.marked and all(r.highlight is None for r in response.results)
+    searcher.mark_best_sentences(response)
+    assert response.marked
+    marked = searcher.search("ledige beboere som affaldsguider", 5)
+    assert [r.highlight for r in response.results] == [r.highlight for r in marked.results]

@@ -1,4 +1,4 @@
-"""What every page shares: the process-wide index holder, the page registry and the styles."""
+"""What every page shares: the process-wide app service, the page registry and the styles."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import logging
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
-from casesearch.core.config import resolve_data_dir
-from casesearch.ui.engine import IndexHolder, model_setting
+from casesearch.core.config import ModelSettings, env_settings, resolve_data_dir
+from casesearch.ui.service import AppService
 
 log = logging.getLogger("casesearch.app")
 
 #: Pages by name, set by app.py on every run so pages can link to each other.
-PAGES: dict[str, object] = {}
+PAGES: dict[str, StreamlitPage] = {}
 
 
 @st.cache_resource(show_spinner=False)
-def _holder(data_dir: str, model: str | None) -> IndexHolder:
-    return IndexHolder(Path(data_dir), model)
+def _service(data_dir: str, model: str | None, backend: str | None, download: bool) -> AppService:
+    return AppService(Path(data_dir), ModelSettings(model, backend, download))
 
 
 def data_dir() -> Path:
@@ -26,16 +27,21 @@ def data_dir() -> Path:
     return resolve_data_dir(None)
 
 
-def holder() -> IndexHolder:
-    """The one holder of this server process for the configured data directory and model."""
-    return _holder(str(data_dir()), model_setting())
+def service() -> AppService:
+    """The one service of this server process for the configured data directory and model.
+
+    The app, like the command line, reads its configuration from the environment
+    (``CASESEARCH_DATA_DIR``, ``CASESEARCH_MODEL``, ``CASESEARCH_BACKEND``, ...).
+    """
+    model = env_settings()
+    return _service(str(data_dir()), model.model, model.backend, model.allow_download)
 
 
 def go_to(page: str) -> None:
     """Switch to another page of the app by its registry name."""
     target = PAGES.get(page)
     if target is not None:
-        st.switch_page(target)  # type: ignore[arg-type]
+        st.switch_page(target)
 
 
 CSS = """

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from casesearch.ingest.model import Case
 from casesearch.ui import common
-from casesearch.ui.engine import UPLOAD_TYPES, uploads_dir
 from casesearch.ui.progress import phase_fraction, phase_label
 from casesearch.ui.render import (
     collection_label,
@@ -19,14 +19,13 @@ from casesearch.ui.render import (
     short,
 )
 from casesearch.ui.search_page import _lang_badge, _source_label
+from casesearch.ui.service import UPLOAD_TYPES, uploads_dir
 
 
-def full_text_html(case: dict[str, object]) -> str:
+def full_text_html(case: Case) -> str:
     """The case text with its section titles as headings; every piece of text escaped."""
-    text = str(case.get("text") or "")
-    sections = sorted(
-        (int(s[1]), int(s[2]), str(s[0])) for s in case.get("sections") or [] if len(s) >= 3
-    )
+    text = case.text
+    sections = sorted((s.start, s.end, s.title) for s in case.sections)
     out, pos = [], 0
     for start, end, title in sections:
         if start < pos:
@@ -43,24 +42,24 @@ def full_text_html(case: dict[str, object]) -> str:
     return f'<div class="cs-fulltext">{"".join(out)}</div>'
 
 
-def _show_case(case: dict[str, object]) -> None:
+def _show_case(case: Case) -> None:
     st.markdown(
-        f'<div class="cs-head"><span class="cs-title">{literal(str(case["title"]))}</span>'
-        f'</div><div class="cs-meta" style="margin-left:0">{_lang_badge(str(case["lang"]))}'
-        f"<span>{literal(collection_label(str(case['collection'])))}</span></div>",
+        f'<div class="cs-head"><span class="cs-title">{literal(case.title)}</span>'
+        f'</div><div class="cs-meta" style="margin-left:0">{_lang_badge(case.lang)}'
+        f"<span>{literal(collection_label(case.collection))}</span></div>",
         unsafe_allow_html=True,
     )
-    sources = [_source_label(str(case["source"]))]
-    sources += [_source_label(str(s)) for s in case.get("also_sources") or []]
+    sources = [_source_label(case.source)]
+    sources += [_source_label(s) for s in case.also_sources]
     meta = [
         f"Source file{'s' if len(sources) > 1 else ''}: "
         + ", ".join(f"<code>{literal(s)}</code>" for s in sources)
     ]
-    url = safe_url(case.get("url"))  # type: ignore[arg-type]
+    url = safe_url(case.url)
     if url:
         meta.insert(0, f"Web page: {link_html(url, short(url, 80))}")
     st.markdown(f'<div class="cs-muted">{" · ".join(meta)}</div>', unsafe_allow_html=True)
-    fields = dict(case.get("fields") or {})
+    fields = case.fields
     if fields:
         with st.expander(f"Template fields ({len(fields)})"):
             st.dataframe(
@@ -77,7 +76,7 @@ def _show_case(case: dict[str, object]) -> None:
 
 
 def _upload_section() -> None:
-    holder = common.holder()
+    service = common.service()
     st.subheader("Add case files")
     st.caption(
         "Text, Markdown, HTML, PDF, Word (.docx), or a table export (.csv / .jsonl with one "
@@ -98,7 +97,7 @@ def _upload_section() -> None:
         bar.progress(phase_fraction(phase, done, total), text=phase_label(phase, done, total))
 
     try:
-        saved, result = holder.add_files([(f.name, f.getvalue()) for f in files], progress)
+        saved, result = service.add_files([(f.name, f.getvalue()) for f in files], progress)
     except Exception as exc:
         common.log.exception("upload failed")
         bar.empty()
@@ -108,12 +107,12 @@ def _upload_section() -> None:
     folder = uploads_dir(common.data_dir()).resolve()
     saved_paths = {str((folder / name).resolve()) for name in saved}
     skipped = [s for s in result.skipped if str(Path(s["path"]).resolve()) in saved_paths]
-    searcher = holder.searcher()
+    searcher = service.searcher()
     added = [
         c
         for c in searcher.cases
-        if str(Path(str(c["source"])).resolve()) in saved_paths
-        or any(str(Path(str(s)).resolve()) in saved_paths for s in c.get("also_sources") or [])
+        if str(Path(c.source).resolve()) in saved_paths
+        or any(str(Path(s).resolve()) in saved_paths for s in c.also_sources)
     ]
     if added:
         st.success(
@@ -122,10 +121,7 @@ def _upload_section() -> None:
             "They can be found on the Search page now."
         )
         st.markdown(
-            "".join(
-                f"<div>• {literal(str(c['title']))} {_lang_badge(str(c['lang']))}</div>"
-                for c in added
-            ),
+            "".join(f"<div>• {literal(c.title)} {_lang_badge(c.lang)}</div>" for c in added),
             unsafe_allow_html=True,
         )
     for item in skipped:
@@ -136,12 +132,12 @@ def _upload_section() -> None:
 
 def page() -> None:
     """Render the Corpus page."""
-    holder = common.holder()
-    searcher = holder.searcher()
+    service = common.service()
+    searcher = service.searcher()
     cases = searcher.cases
     st.title("Corpus")
-    langs = sorted({str(c["lang"]) for c in cases})
-    by_lang = {code: sum(1 for c in cases if c["lang"] == code) for code in langs}
+    langs = sorted({c.lang for c in cases})
+    by_lang = {code: sum(1 for c in cases if c.lang == code) for code in langs}
     cols = st.columns(3)
     cols[0].metric("Cases", len(cases))
     cols[1].metric("Passages indexed", len(searcher.chunks))
@@ -173,18 +169,18 @@ def page() -> None:
         shown = [
             c
             for c in cases
-            if (lang == "any" or c["lang"] == lang)
-            and (not chosen or c["collection"] in chosen)
-            and (not needle or needle in str(c["title"]).casefold())
+            if (lang == "any" or c.lang == lang)
+            and (not chosen or c.collection in chosen)
+            and (not needle or needle in c.title.casefold())
         ]
         table = pd.DataFrame(
             [
                 {
-                    "Title": str(c["title"]),
-                    "Language": language_name(str(c["lang"])),
-                    "Collection": collection_label(str(c["collection"])),
-                    "Words": len(str(c["text"]).split()),
-                    "Source": _source_label(str(c["source"])),
+                    "Title": c.title,
+                    "Language": language_name(c.lang),
+                    "Collection": collection_label(c.collection),
+                    "Words": len(c.text.split()),
+                    "Source": _source_label(c.source),
                 }
                 for c in shown
             ]
@@ -195,14 +191,14 @@ def page() -> None:
         if not shown:
             st.info("No case matches these filters.")
             return
-        ids = [str(c["id"]) for c in shown]
-        titles = {str(c["id"]): str(c["title"]) for c in shown}
+        ids = [c.id for c in shown]
+        titles = {c.id: c.title for c in shown}
         wanted = st.session_state.get("corpus_case")
         case_id = st.selectbox(
             "Read a case",
             ids,
             index=ids.index(wanted) if wanted in ids else 0,
-            format_func=lambda i: short(titles.get(i, i), 100),
+            format_func=lambda i: short(titles.get(i or "", i or ""), 100),
         )
         st.session_state["corpus_case"] = case_id
         case = searcher.case(case_id)

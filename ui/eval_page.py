@@ -9,28 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from casesearch.core.config import DEFAULT_QUESTIONS
+from casesearch.eval.metrics import PRIMARY
+from casesearch.eval.report import load_latest, worst_questions, write_report
+from casesearch.eval.runner import run_evaluation
 from casesearch.ui import common
 from casesearch.ui.judgments import QRELS, QUERIES, judgments_dir
 
 CURATED = DEFAULT_QUESTIONS
 PAIR_NAMES = {"all": "All questions"}
-
-
-def _eval_api() -> dict[str, object] | None:
-    """The evaluation functions, or None while the evaluation stage is not installed."""
-    try:
-        from casesearch.eval.metrics import PRIMARY
-        from casesearch.eval.report import load_latest, worst_questions, write_report
-        from casesearch.eval.runner import run_evaluation
-    except ImportError:
-        return None
-    return {
-        "load_latest": load_latest,
-        "worst_questions": worst_questions,
-        "write_report": write_report,
-        "run_evaluation": run_evaluation,
-        "primary": PRIMARY,
-    }
 
 
 def _question_sets() -> dict[str, Path]:
@@ -64,12 +50,12 @@ def _metrics_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _run(api: dict[str, object], folder: Path) -> None:
+def _run(folder: Path) -> None:
     """Run the evaluation on ``folder`` with the live index and save it as the latest report."""
-    holder = common.holder()
+    service = common.service()
     with st.spinner("Searching every labelled question in each mode… (about a minute)"):
-        report = api["run_evaluation"](holder.searcher(), folder)  # type: ignore[operator]
-        api["write_report"](report, data_dir=common.data_dir())  # type: ignore[operator]
+        report = run_evaluation(service.searcher(), folder)
+        write_report(report, data_dir=common.data_dir())
     st.toast("Evaluation finished.")
 
 
@@ -82,27 +68,19 @@ def page() -> None:
         "**nDCG@10** (0–1, higher is better) rewards relevant cases near the top; "
         "**R@10** is the share of relevant cases found in the first ten."
     )
-    api = _eval_api()
-    if api is None:
-        st.info(
-            "The evaluation module is not available in this installation, so no figures can "
-            "be shown here. Search and judgments work as usual."
-        )
-        return
-
     sets = _question_sets()
     with st.form("run-eval", border=True):
         chosen = st.radio("Questions", list(sets), horizontal=True)
         run = st.form_submit_button("Run the evaluation now", type="secondary")
     if run:
         try:
-            _run(api, sets[chosen])
+            _run(sets[chosen])
         except Exception as exc:
             common.log.exception("evaluation failed")
             st.error(f"The evaluation could not run: {exc}")
 
     try:
-        report = api["load_latest"](common.data_dir())  # type: ignore[operator]
+        report = load_latest(common.data_dir())
     except Exception:
         common.log.exception("could not read the latest evaluation report")
         report = None
@@ -110,7 +88,7 @@ def page() -> None:
         st.info("No evaluation has been run on this index yet — press the button above.")
         return
 
-    primary = str(api["primary"])
+    primary = PRIMARY
     config = report.get("config", {})
     st.caption(
         f"Latest report: **{report.get('name', '?')}**, {config.get('questions', '?')} "
@@ -145,7 +123,7 @@ def page() -> None:
     if mode:
         titles = report.get("titles", {})
         rows = []
-        for q in api["worst_questions"](report, mode, 10):  # type: ignore[operator]
+        for q in worst_questions(report, mode, 10):
             m = q["modes"][mode]
             expected = [titles.get(c, {}).get("title", c) for c in q.get("relevant", {})][:3]
             got = [titles.get(c, {}).get("title", c) for c in m.get("ranking", [])[:3]]

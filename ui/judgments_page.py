@@ -30,8 +30,8 @@ def page() -> None:
 
     titles: dict[str, str] = {}
     try:
-        searcher = common.holder().searcher()
-        titles = {str(c["id"]): str(c["title"]) for c in searcher.cases}
+        searcher = common.service().searcher()
+        titles = {c.id: c.title for c in searcher.cases}
     except Exception:
         common.log.exception("index not available for judgment titles")
 

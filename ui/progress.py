@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-#: What :meth:`ui.engine.IndexHolder.update` reports, in order, as users should read it.
+#: What :meth:`casesearch.ui.service.AppService.update` reports, in order, as users should
+#: read it.
 PHASES = {
     "model": "Loading the language model",
     "ingest": "Reading the case files",
     "embed": "Indexing passages",
-    "load": "Opening the index",
+    "save": "Saving the index",
     "sentences": "Preparing sentence highlights",
+    "load": "Opening the index",
     "done": "Ready",
 }
 
 #: Bar position of the phases whose length is not known; ``embed`` fills the space between.
-_FIXED = {"model": 0.02, "ingest": 0.08, "load": 0.96, "sentences": 0.98, "done": 1.0}
+_FIXED = {"model": 0.02, "ingest": 0.08, "save": 0.95, "sentences": 0.97, "load": 0.99, "done": 1.0}
 
 
 def phase_fraction(phase: str, done: int, total: int) -> float:

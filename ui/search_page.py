@@ -5,15 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from casesearch.core.config import DEFAULT_CORPUS
-from casesearch.index.search.searcher import (
-    QueryError,
-    Searcher,
-    SearchFilters,
-    SearchResponse,
-    SearchResult,
-)
+from casesearch.index.search.response import SearchFilters, SearchResponse, SearchResult
+from casesearch.index.search.searcher import QueryError, Searcher
 from casesearch.ui import common
 from casesearch.ui.judgments import GRADES, Judgment, JudgmentStore, query_id
 from casesearch.ui.render import (
@@ -28,6 +24,7 @@ from casesearch.ui.render import (
     short,
     tidy_excerpt,
 )
+from casesearch.ui.service import SearchRequest
 
 EXAMPLES_EN = (
     "how to involve unemployed residents in waste work",
@@ -88,7 +85,7 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
         placeholder="All collections",
         help="The folder or list page a case comes from.",
     )
-    fields: dict[str, str] | None = None
+    fields: tuple[tuple[str, str], ...] = ()
     values = searcher.field_values()
     if values:
         field = sb.selectbox(
@@ -110,7 +107,7 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
             else:
                 value = sb.text_input("Contains", key="opt_field_value")
             if value:
-                fields = {field: value}
+                fields = ((field, value),)
     sb.header("Search")
     mode = sb.radio(
         "How to match",
@@ -125,7 +122,7 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
     k = sb.slider("Number of cases", min_value=3, max_value=30, key="opt_k")
     filters = SearchFilters(
         lang=None if lang == "any" else lang,
-        collections=list(collections) or None,
+        collections=tuple(collections),
         fields=fields,
     )
     return filters, str(mode), int(k)
@@ -215,13 +212,13 @@ def _context_html(text: str, result: SearchResult) -> str:
     return f'<div class="cs-context">{lead}{marked_html(text[lo:hi], spans)}{tail}</div>'
 
 
-def _context(searcher: Searcher, result: SearchResult) -> tuple[object, str] | None:
+def _context(searcher: Searcher, result: SearchResult) -> tuple[DeltaGenerator, str] | None:
     """Section, surrounding text and source of a result; returns the text's slot and text."""
     case = searcher.case(result.case_id)
     if case is None:
         st.caption("This case is no longer in the index.")
         return None
-    text = str(case["text"])
+    text = case.text
     if result.section:
         st.markdown(
             f'<div class="cs-muted">Section: <b>{literal(result.section)}</b></div>',
@@ -285,16 +282,11 @@ def _judge(query: str, result: SearchResult, mode: str, qlang: str, earlier: int
 
 def _language_note(response: SearchResponse) -> str | None:
     """Say so when a question in one language finds cases written in another."""
-    probs = response.query_languages
-    if not probs or not response.results:
+    qlang = response.query_language
+    langs = response.other_languages
+    if qlang is None or not langs:
         return None
-    qlang = max(probs, key=probs.get)  # type: ignore[arg-type]
-    if probs[qlang] < 0.6:
-        return None
-    other = [r for r in response.results if r.lang not in (qlang, "unknown")]
-    if not other:
-        return None
-    langs = sorted({r.lang for r in other})
+    other = [r for r in response.results if r.lang in langs]
     names = " and ".join(language_name(c) for c in langs)
     return (
         f"Your question looks {language_name(qlang)}; {len(other)} of the "
@@ -302,6 +294,23 @@ def _language_note(response: SearchResponse) -> str | None:
         "across languages — use the language filter in the sidebar to see only "
         f"{language_name(qlang)} cases."
     )
+
+
+def _notices(response: SearchResponse) -> list[str]:
+    """What the user should know about the search besides its results."""
+    out = []
+    if response.truncation is not None:
+        out.append(
+            f"Your question is long ({response.truncation.tokens} word pieces); only the first "
+            f"{response.truncation.kept} were used."
+        )
+    facts = response.filter_facts
+    if facts is not None:
+        if facts.unknown_language:
+            out.append(f"No cases are written in {language_name(facts.unknown_language)}.")
+        if facts.unknown_collections:
+            out.append("Unknown collection(s): " + ", ".join(facts.unknown_collections) + ".")
+    return out
 
 
 # --------------------------------------------------------------------------- page
@@ -327,8 +336,8 @@ def _examples() -> None:
 
 def page() -> None:
     """Render the Search page."""
-    holder = common.holder()
-    searcher = holder.searcher()
+    service = common.service()
+    searcher = service.searcher()
     _keep_settings()
     filters, mode, k = _sidebar(searcher)
 
@@ -362,7 +371,7 @@ def page() -> None:
         return
 
     try:
-        response, seconds = holder.search(str(query), k, mode, filters)
+        response, seconds = service.search(SearchRequest(str(query), k, mode, filters))
     except QueryError as exc:
         st.warning(str(exc))
         return
@@ -374,13 +383,12 @@ def page() -> None:
         )
         return
 
-    qlang = max(response.query_languages, key=response.query_languages.get, default="")  # type: ignore[arg-type]
+    qlang = response.query_language or ""
     note = _language_note(response)
     if note:
         st.info(note, icon=":material/translate:")
-    for notice in response.notices:
-        if not notice.startswith("Your question looks"):
-            st.warning(notice)
+    for notice in _notices(response):
+        st.warning(notice)
     if not response.results:
         hint = (
             " Your filters may be too narrow — try “Any language” or clear the collection."
@@ -413,7 +421,7 @@ def page() -> None:
         slots.append((result, excerpt, context))
     # Results are on screen; now mark their best sentences (the slower part).
     try:
-        holder.highlight(response)
+        service.mark_best_sentences(response)
     except Exception:
         common.log.exception("marking best sentences failed")
         return
@@ -423,4 +431,4 @@ def page() -> None:
         excerpt.markdown(_excerpt_html(result), unsafe_allow_html=True)
         if context is not None:
             slot, text = context
-            slot.markdown(_context_html(text, result), unsafe_allow_html=True)  # type: ignore[attr-defined]
+            slot.markdown(_context_html(text, result), unsafe_allow_html=True)

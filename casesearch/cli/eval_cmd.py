@@ -1,9 +1,9 @@
 """``casesearch eval``: score the searcher on labelled questions and write a report.
 
-Registered by :mod:`casesearch.cli` (``add_arguments`` and ``run``). Without ``--beir`` the
-project's own questions (``eval/questions``) are run against the data directory's index, built
-from the bundled corpus first if there is none; ``--beir DIR`` (repeatable) evaluates BEIR
-folders on cached throwaway indexes instead; ``--tune`` grid-searches the search settings.
+Without ``--beir`` the project's own questions (``eval/questions``) are run against the data
+directory's index, built from the bundled corpus first if there is none; ``--beir DIR``
+(repeatable) evaluates BEIR folders on cached throwaway indexes instead; ``--tune``
+grid-searches the search settings.
 """
 
 from __future__ import annotations
@@ -13,19 +13,17 @@ import json
 import sys
 from pathlib import Path
 
-from casesearch.core.config import DEFAULT_QUESTIONS, REPO_ROOT, default_model, resolve_data_dir
+from casesearch.cli import options
+from casesearch.cli.progress import TerminalProgress
+from casesearch.core.config import DEFAULT_QUESTIONS
 from casesearch.eval.dataset import SPLITS
 from casesearch.eval.metrics import MEASURE_NAMES
 from casesearch.eval.runner import DEFAULT_DEPTH, EvalReport
 from casesearch.index.search.searcher import SEARCH_MODES
 
-#: Shared BEIR sets, next to the repository when present (never copied into it).
-SHARED_EVAL = REPO_ROOT.parent / "shared" / "data" / "eval" if REPO_ROOT else None
-SHARED_SETS = ("xquad-da-en", "xquad-en-da", "xquad-mixed", "ntrex-title-da-en")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The eval options (the caller adds --data-dir, --model and --allow-download)."""
+    """The eval options (the caller adds the common ones)."""
     parser.add_argument(
         "--questions",
         default=None,
@@ -72,17 +70,6 @@ def selected_modes(value: str) -> list[str]:
     return list(SEARCH_MODES) if value == "all" else [value]
 
 
-def load_model(args: argparse.Namespace, data_dir: Path):
-    """The embedding model, loaded once for the whole command."""
-    from casesearch.index.model.embedder import load_embedder
-
-    return load_embedder(
-        getattr(args, "model", None) or default_model(),
-        data_dir,
-        allow_download=getattr(args, "allow_download", False) or None,
-    )
-
-
 def summary_lines(report: EvalReport) -> list[str]:
     """A plain-text table of every mode and language pair."""
     head = f"{'mode':<7} {'pair':<10} {'n':>5} " + " ".join(f"{m:>8}" for m in MEASURE_NAMES)
@@ -105,21 +92,22 @@ def summary_lines(report: EvalReport) -> list[str]:
 
 
 def _fmt_p(value: object) -> str:
-    return "n/a" if value is None else f"{float(value):.3g}"  # type: ignore[arg-type]
+    return "n/a" if not isinstance(value, int | float) else f"{float(value):.3g}"
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation the arguments ask for; exit code 0 on success, 2 on bad input."""
     from casesearch.eval.beir import load_beir_questions, main_languages, prepare_beir_index
-    from casesearch.eval.default_index import ensure_index
     from casesearch.eval.report import write_report
     from casesearch.eval.runner import run_evaluation
+    from casesearch.eval.sources import own_index, shared_folders
     from casesearch.index.search.searcher import Searcher
     from casesearch.index.storage.manifest import IndexError_
+    from casesearch.index.update import NothingToIndexError
 
-    data_dir = resolve_data_dir(args.data_dir)
+    folder_of_data = options.data_dir(args)
     modes = selected_modes(args.mode)
-    progress = sys.stderr.isatty() and not args.json
+    progress = TerminalProgress(sys.stderr.isatty() and not args.json)
     for folder in args.beir or []:
         if not (Path(folder) / "corpus.jsonl").exists():
             print(f"Not a BEIR folder (no corpus.jsonl): {folder}", file=sys.stderr)
@@ -128,47 +116,70 @@ def run(args: argparse.Namespace) -> int:
     if not (questions_dir / "queries.jsonl").exists():
         print(f"No queries.jsonl in {questions_dir}", file=sys.stderr)
         return 2
-    embedder = load_model(args, data_dir)
+    embedder = options.embedder(args, folder_of_data)
 
     if args.tune:
-        from casesearch.eval.tune import run_tuning
+        from casesearch.eval.tune import render_tuning, run_tuning
 
-        return run_tuning(args, data_dir, embedder, questions_dir)
+        sizes = [int(s) for s in str(args.chunk_words or "").split(",") if s.strip()]
+        result, out = run_tuning(
+            folder_of_data,
+            embedder,
+            questions_dir,
+            shared_folders=[Path(f) for f in args.beir] if args.beir else shared_folders(),
+            chunk_sizes=sizes,
+            depth=args.depth,
+            out=Path(args.out) if args.out else None,
+        )
+        if args.json:
+            summary = {k: v for k, v in result.items() if k != "grid"}
+            print(json.dumps(summary, indent=2, default=str))
+        else:
+            print(render_tuning(result))
+            print(f"written: {out / 'tuning.md'}")
+        return 0
 
-    jobs: list[tuple[Path, object, str]] = []  # (data dir of the index, questions, split)
+    jobs: list[tuple[Path, Path, str]] = []  # (data dir of the index, questions, split)
     if not args.beir or args.questions:
         try:
-            built = ensure_index(data_dir, embedder, progress=progress)
-        except RuntimeError as exc:
+            built = own_index(folder_of_data, embedder, on_progress=progress)
+        except NothingToIndexError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+        finally:
+            progress.close()
         if built is not None:
             print(
-                f"built the index from the bundled corpus: {built.cases} cases, "
-                f"{built.chunks} chunks",
+                f"built the index from the bundled corpus: {built.build.cases} cases, "
+                f"{built.build.chunks} chunks",
                 file=sys.stderr,
             )
-        jobs.append((data_dir, questions_dir, args.split))
+        jobs.append((folder_of_data, questions_dir, args.split))
     for folder in args.beir or []:
-        index_data = prepare_beir_index(Path(folder), data_dir, embedder, progress=progress)
+        index_data = prepare_beir_index(
+            Path(folder), folder_of_data, embedder, on_progress=progress
+        )
+        progress.close()
         jobs.append((index_data, Path(folder), "all"))
 
     out_root = Path(args.out) if args.out else None
     payload = []
-    for index_data, questions, split in jobs:
+    for index_data, questions_folder, split in jobs:
         try:
             searcher = Searcher.load(index_data, embedder)
         except IndexError_ as exc:
             print(str(exc), file=sys.stderr)
             return 2
-        if index_data != data_dir:
-            languages = main_languages([str(c["lang"]) for c in searcher.cases])
-            questions = load_beir_questions(Path(questions), languages)
-        report = run_evaluation(searcher, questions, modes, split, depth=args.depth)
+        if index_data != folder_of_data:
+            languages = main_languages([c.lang for c in searcher.cases])
+            questions = load_beir_questions(questions_folder, languages)
+            report = run_evaluation(searcher, questions, modes, split, depth=args.depth)
+        else:
+            report = run_evaluation(searcher, questions_folder, modes, split, depth=args.depth)
         out_dir = None
         if out_root is not None:
             out_dir = out_root if len(jobs) == 1 else out_root / report.name
-        folder = write_report(report, data_dir=data_dir, out_dir=out_dir)
+        folder = write_report(report, data_dir=folder_of_data, out_dir=out_dir)
         if args.json:
             payload.append(
                 {
@@ -184,13 +195,3 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
     return 0
-
-
-def build_parser(prog: str = "python -m eval") -> argparse.ArgumentParser:
-    """A stand-alone parser with the common options, for ``python -m eval.tune`` and friends."""
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None, help="the casesearch data directory")
-    parser.add_argument("--model", default=None, help="embedding model name or folder")
-    parser.add_argument("--allow-download", action="store_true")
-    add_arguments(parser)
-    return parser

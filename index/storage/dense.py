@@ -81,10 +81,11 @@ class DenseIndex:
         params = None
         if allowed is not None:
             selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            # faiss's bundled type stubs lack these parameter classes' keyword arguments.
             params = (
-                faiss.SearchParametersHNSW(sel=selector, efSearch=max(96, k))
+                faiss.SearchParametersHNSW(sel=selector, efSearch=max(96, k))  # type: ignore[attr-defined]
                 if self.kind == "hnsw"
-                else faiss.SearchParameters(sel=selector)
+                else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
             )
         scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0

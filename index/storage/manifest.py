@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from casesearch.core.atomic import atomic_write_text
+from casesearch.index.storage.records import SegmentEntry
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -51,12 +52,13 @@ class Manifest:
     settings: dict[str, object] = field(default_factory=dict)
     quantization: str = "none"
     vector_space: str = ""
-    #: The segments of the index, in order: ``{"name", "chunks", "cases", "deleted_cases"}``
-    #: (see :mod:`index.segments`).
-    segments: list[dict[str, object]] = field(default_factory=list)
+    #: The segments of the index, in order (see :mod:`casesearch.index.storage.segments`).
+    segments: list[SegmentEntry] = field(default_factory=list)
 
     def save(self, folder: Path) -> None:
-        atomic_write_text(folder / MANIFEST, json.dumps(asdict(self), indent=2) + "\n")
+        data = asdict(self)
+        data["segments"] = [s.to_json() for s in self.segments]
+        atomic_write_text(folder / MANIFEST, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, folder: Path) -> Manifest:
@@ -75,7 +77,9 @@ class Manifest:
                 f"--data-dir {folder.parent}`."
             )
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = {k: v for k, v in data.items() if k in known}
+        fields["segments"] = [SegmentEntry.from_json(s) for s in data.get("segments", [])]
+        return cls(**fields)
 
     def check_model(self, model_id: str, dim: int, folder: Path) -> None:
         """Refuse to query an index with vectors from a different model.

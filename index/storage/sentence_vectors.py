@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.core.atomic import atomic_write_bytes
+from casesearch.core.progress import Progress, no_progress
+from casesearch.index.model.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +233,7 @@ def prepare(
     encode: Callable[[Sequence[str]], np.ndarray],
     *,
     part_size: int = 1024,
-    progress: bool = False,
+    on_progress: Progress | None = None,
 ) -> PrepareReport:
     """Embed and store every sentence of ``excerpts`` that is not stored yet.
 
@@ -239,29 +241,22 @@ def prepare(
     whether it was interrupted.
     """
     started = time.perf_counter()
+    report_progress = on_progress or no_progress
     sentences = unique_sentences(excerpts)
     keys = store.keys(sentences)
     found = store.contains(keys)
     todo = np.flatnonzero(~found)
     report = PrepareReport(sentences=len(sentences), stored_before=int(found.sum()))
-    bar = None
-    if progress and len(todo):
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), desc="Sentence vectors", unit="sentence")
+    report_progress("sentences", 0, len(todo))
     try:
         for start in range(0, len(todo), part_size):
             rows = todo[start : start + part_size]
             vectors = encode([sentences[i] for i in rows.tolist()])
             store.add(keys[rows], vectors, remember=False)
             report.embedded += len(rows)
-            if bar is not None:
-                bar.update(len(rows))
+            report_progress("sentences", report.embedded, len(todo))
     except KeyboardInterrupt:
         report.interrupted = True
-    finally:
-        if bar is not None:
-            bar.close()
     report.seconds = time.perf_counter() - started
     store.reload()
     return report
@@ -269,9 +264,9 @@ def prepare(
 
 def prepare_for_index(
     data_dir: Path,
-    embedder: object,
+    embedder: Embedder,
     *,
-    progress: bool = False,
+    on_progress: Progress | None = None,
     store: SentenceVectors | None = None,
 ) -> PrepareReport:
     """Prepare the sentence vectors of every excerpt of the data directory's index.
@@ -289,14 +284,14 @@ def prepare_for_index(
     if store is None:
         store = SentenceVectors.open(data_dir, manifest.model_id, manifest.dim)
     done = store.prepared_segments()
-    todo = [s for s in manifest.segments if s.get("fingerprint") not in done]
+    todo = [s for s in manifest.segments if s.fingerprint not in done]
     report = prepare(
         store,
         live_excerpts(folder, todo),
-        lambda texts: embedder.encode_documents(list(texts), batch_size=64),  # type: ignore[attr-defined]
-        progress=progress,
+        lambda texts: embedder.encode_documents(list(texts), batch_size=64),
+        on_progress=on_progress,
     )
-    fingerprints = [str(s["fingerprint"]) for s in todo if s.get("fingerprint")]
+    fingerprints = [s.fingerprint for s in todo if s.fingerprint]
     if fingerprints and not report.interrupted:
         store.mark_prepared(fingerprints)
     return report

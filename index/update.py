@@ -1,0 +1,127 @@
+"""Bring a data directory's index up to date with files: the one update path.
+
+"Ingest these paths, then update the index, then prepare sentence vectors" is what the
+command line (``casesearch index``), the app (first start, uploads), the evaluation (an index
+of the bundled corpus, chunk-size tuning) and the tests all need, so it is written once, here.
+Ingest hands its store straight to the build; nothing is read back from disk in between.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casesearch.core.progress import Progress, no_progress
+from casesearch.index.model.embedder import Embedder
+from casesearch.index.storage.build import BuildReport, build_index
+from casesearch.index.storage.sentence_vectors import (
+    PrepareReport,
+    SentenceVectors,
+    prepare_for_index,
+)
+from casesearch.ingest.options import IngestOptions
+from casesearch.ingest.pipeline import IngestReport, ingest_paths
+
+
+class NothingToIndexError(ValueError):
+    """No case could be read from the given paths (the message names them; ``ingest``
+    holds the ingest report, whose ``skipped`` list says why for each file)."""
+
+    def __init__(self, message: str, ingest: IngestReport) -> None:
+        super().__init__(message)
+        self.ingest = ingest
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    """How files become an index.
+
+    Attributes:
+        ingest: how files become cases and chunks.
+        dense_kind: ``auto``, ``flat``, ``flat32`` or ``hnsw`` (see :mod:`..storage.dense`).
+        rebuild: embed and analyse every chunk again, ignoring what is cached.
+        sentences: prepare the vectors of every excerpt's sentences after the build, so
+            results mark their best sentence at once.
+        batch_size: texts per model call while embedding chunks.
+    """
+
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    dense_kind: str = "auto"
+    rebuild: bool = False
+    sentences: bool = True
+    batch_size: int = 32
+
+
+@dataclass
+class UpdateReport:
+    """What one update did, stage by stage."""
+
+    ingest: IngestReport
+    build: BuildReport
+    sentences: PrepareReport | None = None
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> list[dict[str, str]]:
+        """Files that gave no case, with the reason (never dropped silently)."""
+        return self.ingest.skipped
+
+
+def update_index(
+    paths: Sequence[Path],
+    data_dir: Path,
+    embedder: Embedder,
+    *,
+    options: UpdateOptions | None = None,
+    on_progress: Progress | None = None,
+    sentence_store: SentenceVectors | None = None,
+) -> UpdateReport:
+    """Ingest ``paths`` into ``data_dir``'s store and bring its index up to date.
+
+    Incremental throughout: unchanged files are not re-read, unchanged cases not re-indexed,
+    cached chunk vectors and stored sentence vectors not recomputed. Files under a given
+    folder that vanished lose their cases.
+
+    Args:
+        paths: files and folders to ingest (folders recursively).
+        data_dir: the data directory.
+        embedder: the loaded model.
+        options: see :class:`UpdateOptions`.
+        on_progress: told ``(phase, done, total)`` for phases ``ingest``, ``embed``, ``save``,
+            ``sentences`` and finally ``done``.
+        sentence_store: the sentence-vector store a loaded searcher serves from, so it sees
+            the new vectors at once (default: opened here).
+
+    Raises:
+        NothingToIndexError: no case could be read from ``paths`` or earlier runs.
+    """
+    options = options or UpdateOptions()
+    report_progress = on_progress or no_progress
+    started = time.perf_counter()
+    ingested = ingest_paths(
+        list(paths), data_dir, options=options.ingest, on_progress=report_progress
+    )
+    store = ingested.store
+    if store is None or not store.cases:
+        raise NothingToIndexError(
+            "Nothing to index: no case could be read from " + ", ".join(map(str, paths)),
+            ingested,
+        )
+    built = build_index(
+        store.cases,
+        data_dir,
+        embedder,
+        dense_kind=options.dense_kind,
+        rebuild=options.rebuild,
+        batch_size=options.batch_size,
+        on_progress=report_progress,
+    )
+    sentences = None
+    if options.sentences:
+        sentences = prepare_for_index(
+            data_dir, embedder, on_progress=report_progress, store=sentence_store
+        )
+    report_progress("done", 1, 1)
+    return UpdateReport(ingested, built, sentences, time.perf_counter() - started)
