@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from bs4 import BeautifulSoup, Comment, PageElement, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, PageElement, Tag
 
 from casesearch.ingest.blocks import Block, normalize_spaces
 
@@ -92,9 +92,15 @@ def _events(root: Tag, skip: Callable[[Tag], bool]) -> Iterator[tuple[int, PageE
             yield _TEXT, child
 
 
+def _string_kinds(tag: Tag) -> set[type[NavigableString]]:
+    """The kinds of string ``tag.get_text()`` takes (plain text, not comments or scripts)."""
+    kinds = tag.interesting_string_types
+    return set(kinds) if kinds is not None else {NavigableString, CData}
+
+
 def _text(tag: Tag, skip: Callable[[Tag], bool]) -> str:
     """``tag.get_text(" ")`` without the skipped subtrees."""
-    kinds = tag.interesting_string_types
+    kinds = _string_kinds(tag)
     return " ".join(
         str(node) for event, node in _events(tag, skip) if event == _TEXT and type(node) in kinds
     )
@@ -139,14 +145,14 @@ def strip_markup(text: str) -> str:
     text = _INLINE_LIST.sub(lambda m: "\n" + _INLINE_DASHES.sub("\n- ", " " + m[1]).strip(), text)
     text = _RAW_TEXT_TAG.sub(r"<\1span", _escape_unclosed(text))
     soup = BeautifulSoup(text, "lxml")
-    kinds = soup.interesting_string_types
+    kinds = _string_kinds(soup)
     # The parser drops the white space a document opens with; the line structure keeps it.
     pieces: list[str] = [_LEADING_SPACE.match(text)[0]]  # type: ignore[index]
     for event, node in _events(soup, lambda tag: tag.name in _DROP):
         if event == _TEXT:
             if type(node) in kinds:
                 pieces.append(str(node))
-        elif node.name in _BLOCK_TAGS:
+        elif isinstance(node, Tag) and node.name in _BLOCK_TAGS:
             pieces.append("\n")
     lines = [ln.strip(" ") for ln in "".join(pieces).split("\n")]
     out = _WHITESPACE_RUN.sub(_join_label_and_value, "\n".join(lines))
@@ -200,8 +206,8 @@ def html_to_blocks(html: str) -> tuple[list[Block], str | None, str | None]:
     page_title = normalize_spaces(soup.title.get_text(" ")) if soup.title else None
     first: dict[str, Tag] = {}
     for event, node in _events(soup, _not_content):
-        if event == _ENTER and node.name in ("main", "article", "body"):
-            first.setdefault(node.name, node)  # type: ignore[arg-type]
+        if event == _ENTER and isinstance(node, Tag) and node.name in ("main", "article", "body"):
+            first.setdefault(node.name, node)
     root = first.get("main") or first.get("article") or first.get("body") or soup
     blocks = [b for b in _page_blocks(root) if b.text]
     h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
