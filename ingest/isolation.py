@@ -178,6 +178,15 @@ def _warm_up() -> None:
     language_of("The language profiles load on the first detection; " * 3)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the process that started it is gone, even in the middle of a
+    file (a closed pipe is only noticed between files)."""
+    while True:
+        time.sleep(2)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _write_message(out: IO[bytes], body: bytes) -> None:
     out.write(len(body).to_bytes(_HEADER, "big") + body)
     out.flush()
@@ -200,6 +209,7 @@ def serve(memory_mb: int) -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     source = sys.stdin.buffer
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _warm_up()
     if memory_mb > 0:
         _limit_memory(memory_mb)
@@ -241,6 +251,7 @@ class _Worker:
         )
         self.rss = 0
         self.ready = False
+        self.busy = False  # a request is out and its answer not read
 
     def _receive(self, deadline: float | None) -> bytes | None:
         """The next message, ``None`` when the deadline passes first."""
@@ -282,6 +293,7 @@ class _Worker:
         """Send one request; the answer, or ``None`` when ``seconds`` pass first."""
         assert self.process.stdin is not None
         deadline = None if seconds is None else time.monotonic() + seconds
+        self.busy = True
         try:
             self.process.stdin.write(len(payload).to_bytes(_HEADER, "big") + payload)
             self.process.stdin.flush()
@@ -290,6 +302,7 @@ class _Worker:
         message = self._receive(deadline)
         if message is None:
             return None
+        self.busy = False
         result = json.loads(message)
         self.rss = int(result.pop("rss", 0))
         return result
@@ -373,7 +386,7 @@ class FileReader:
         worker, self._worker = self._worker, None
         if worker is None:
             return
-        if worker.alive() and worker.ready:
+        if worker.alive() and worker.ready and not worker.busy:
             _give_back(worker)
         else:
             worker.kill()

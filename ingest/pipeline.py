@@ -407,7 +407,8 @@ def ingest_paths(
     if not reusable:
         # Code or settings changed: re-read earlier sources outside the roots too.
         for key, rec in outside.items():
-            inp = _Input(path_of_key(key), rec.label or path_of_key(key).name, rec.collection)
+            path = path_of_key(key)
+            inp = _Input(path, rec.label or readable(path.name), rec.collection)
             by_key[key] = inp
             data, record = _read_bytes(inp, options)
             records[key], datas[key] = record, data
