@@ -41,7 +41,14 @@ if __package__ in (None, ""):
 from benchmarks.common import REPO, log, machine, report_result, run_worker
 
 SCRIPT = Path(__file__).resolve()
-PARTICIPEDIA = REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+PARTICIPEDIA = next(
+    (
+        base / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+        for base in (REPO.parent, REPO.parent.parent)
+        if (base / "shared" / "data").is_dir()
+    ),
+    REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl",
+)
 DATASETS = {"corpus": REPO / "corpus", "participedia": PARTICIPEDIA}
 NESTED_TEXT = "<p>Borgermøde om havnen i Ærøskøbing med fyrre deltagere.</p>"
 

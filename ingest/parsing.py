@@ -1,4 +1,4 @@
-"""One file's bytes to its cases, languages and chunk layout: the work done per file.
+"""One file's bytes to its cases, languages and passages: the work done per file.
 
 Everything here depends on the file alone, so it can run in a separate process with a time
 and memory budget (see :mod:`ingest.isolation`). What depends on all files together
@@ -7,7 +7,7 @@ and memory budget (see :mod:`ingest.isolation`). What depends on all files toget
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +26,30 @@ class ParsedFile:
     """The cases of one file, without ids.
 
     Attributes:
-        cases: the cases, ``id`` empty; their ``chunks`` hold the layout with empty ids.
-        spans: per case, its parts as ``(title, start, end)`` (what the chunker walked).
+        cases: the cases, ``id`` empty and no chunks yet.
+        spans: per case, its parts as ``(title, start, end)`` (what the chunker walks).
+        passages: per case, its chunks as ``(start, end, part)``; ``part`` indexes
+            ``spans``. The parts' languages are left to the caller, who detects them only
+            for the cases it keeps (a near-duplicate merged into another case needs none).
         noise: how messy the file's text is (see :func:`ingest.dedup.noise_score`).
         note: how the file was read when it took more than one encoding.
     """
 
     cases: list[Case] = field(default_factory=list)
     spans: list[list[tuple[str | None, int, int]]] = field(default_factory=list)
+    passages: list[list[tuple[int, int, int]]] = field(default_factory=list)
     noise: float = 0.0
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form (to cross a process boundary)."""
-        return asdict(self)
+        return {
+            "cases": [_case_json(c) for c in self.cases],
+            "spans": self.spans,
+            "passages": self.passages,
+            "noise": self.noise,
+            "note": self.note,
+        }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ParsedFile:
@@ -47,9 +57,27 @@ class ParsedFile:
         return cls(
             cases=[case_from_json(c) for c in raw["cases"]],
             spans=[[(t, s, e) for t, s, e in spans] for spans in raw["spans"]],
+            passages=[[(s, e, i) for s, e, i in chunks] for chunks in raw["passages"]],
             noise=raw["noise"],
             note=raw["note"],
         )
+
+
+def _case_json(case: Case) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a case without chunks, written out (several times faster)."""
+    return {
+        "id": case.id,
+        "title": case.title,
+        "text": case.text,
+        "lang": case.lang,
+        "source": case.source,
+        "collection": case.collection,
+        "url": case.url,
+        "sections": [{"title": s.title, "start": s.start, "end": s.end} for s in case.sections],
+        "fields": dict(case.fields),
+        "also_sources": list(case.also_sources),
+        "chunks": [],
+    }
 
 
 def _lang_code(value: str | None) -> str | None:
@@ -59,35 +87,55 @@ def _lang_code(value: str | None) -> str | None:
     return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 
-def chunk_layout(
-    case: Case, spans: list[tuple[str | None, int, int]], options: IngestOptions
-) -> list[Chunk]:
-    """A case's chunks (ids left empty): sentence-aware passages inside each part.
-
-    Each part of a case with several parts gets its own language, inheriting the case's
-    when it is too short to tell.
-    """
-    chunks: list[Chunk] = []
-    spans = spans or [(None, 0, len(case.text))]
-    for title, start, end in spans:
-        lang = case.lang
-        if len(spans) > 1:
-            lang = language_of(
-                case.text[start:end],
-                inherit=case.lang if case.lang != UNKNOWN else None,
-                min_chars=options.lang_min_chars,
-                reliable_chars=options.lang_reliable_chars,
-            )
+def passages(
+    text: str, spans: list[tuple[str | None, int, int]], options: IngestOptions
+) -> list[tuple[int, int, int]]:
+    """A case's chunks as ``(start, end, part)``: sentence-aware passages inside each part."""
+    out: list[tuple[int, int, int]] = []
+    for part, (_, start, end) in enumerate(spans):
         for span in chunk_spans(
-            case.text,
+            text,
             start,
             end,
             target_words=options.chunk_words,
             max_words=options.max_chunk_words,
             overlap=options.overlap_sentences,
         ):
-            chunks.append(Chunk("", span.start, span.end, title, lang))
-    return chunks
+            out.append((span.start, span.end, part))
+    return out
+
+
+def part_languages(
+    case: Case, spans: list[tuple[str | None, int, int]], options: IngestOptions
+) -> list[str]:
+    """The language of each part: the case's, or, when it has several, each part's own
+    (inheriting the case's when too short to tell)."""
+    if len(spans) <= 1:
+        return [case.lang] * len(spans)
+    return [
+        language_of(
+            case.text[start:end],
+            inherit=case.lang if case.lang != UNKNOWN else None,
+            min_chars=options.lang_min_chars,
+            reliable_chars=options.lang_reliable_chars,
+        )
+        for _, start, end in spans
+    ]
+
+
+def chunk_layout(
+    case: Case,
+    spans: list[tuple[str | None, int, int]],
+    options: IngestOptions,
+    found: list[tuple[int, int, int]] | None = None,
+) -> list[Chunk]:
+    """A case's chunks, ids left empty: its passages (``found``, or found now) with the
+    title and language of their part."""
+    spans = spans or [(None, 0, len(case.text))]
+    if found is None:
+        found = passages(case.text, spans, options)
+    langs = part_languages(case, spans, options)
+    return [Chunk("", start, end, spans[part][0], langs[part]) for start, end, part in found]
 
 
 def parse_file(
@@ -142,7 +190,7 @@ def parse_file(
             sections=sections,
             fields={clean_text(k): clean_text(v) for k, v in draft.fields.items()},
         )
-        case.chunks = chunk_layout(case, spans, options)
         parsed.cases.append(case)
         parsed.spans.append(spans)
+        parsed.passages.append(passages(text, spans, options))
     return parsed

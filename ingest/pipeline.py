@@ -83,7 +83,7 @@ class _Input:
 class _Pending:
     """A case whose id and chunks are not settled yet.
 
-    ``layout`` holds the chunks (without ids) of a case that was just read.
+    ``passages`` holds the chunks of a case that was just read, as ``(start, end, part)``.
     """
 
     case: Case
@@ -91,7 +91,7 @@ class _Pending:
     order: tuple[str, int]
     noise: float
     carried: bool
-    layout: list[Chunk] | None = None
+    passages: list[tuple[int, int, int]] | None = None
 
 
 def _is_hidden(name: str) -> bool:
@@ -242,8 +242,10 @@ def _parse(inp: _Input, data: bytes, record: SourceRecord, reader: FileReader) -
     record.noise = parsed.noise
     record.note = parsed.note
     return [
-        _Pending(case, spans, (inp.key, idx), record.noise, carried=False, layout=case.chunks)
-        for idx, (case, spans) in enumerate(zip(parsed.cases, parsed.spans, strict=True))
+        _Pending(case, spans, (inp.key, idx), record.noise, carried=False, passages=found)
+        for idx, (case, spans, found) in enumerate(
+            zip(parsed.cases, parsed.spans, parsed.passages, strict=True)
+        )
     ]
 
 
@@ -329,15 +331,14 @@ def _assign_ids(pending: list[_Pending], previous: Store | None, labels: dict[st
 
 
 def _chunk(p: _Pending, options: IngestOptions) -> None:
-    """Give a case its chunks with ids: carried cases keep theirs, read ones take their
-    layout, a carried case merged with a changed duplicate is chunked anew."""
+    """Give a case its chunks with ids: carried cases keep theirs, read ones take the
+    passages found when they were read, a carried case merged with a changed duplicate is
+    chunked anew."""
     case = p.case
     if p.carried and case.chunks:
         layout = case.chunks
-    elif p.layout is not None:
-        layout = p.layout
     else:
-        layout = chunk_layout(case, p.spans, options)
+        layout = chunk_layout(case, p.spans, options, p.passages)
     case.chunks = [
         Chunk(chunk_id(case.id, i), c.start, c.end, c.section, c.lang) for i, c in enumerate(layout)
     ]

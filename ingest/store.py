@@ -129,6 +129,9 @@ def save_store(store: Store, data_dir: Path) -> Path:
     path = store_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(store.to_json(), ensure_ascii=False, indent=1)
-    text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
-    atomic_write_bytes(path, text.encode("utf-8"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8")
+    atomic_write_bytes(path, data)
     return path
