@@ -15,7 +15,16 @@ import time
 import streamlit as st
 
 from casesearch.index.storage.manifest import IndexMismatchError, IndexMissingError
-from casesearch.ui import common, corpus_page, eval_page, judgments_page, search_page
+from casesearch.ui import (
+    case_page,
+    common,
+    corpus_page,
+    eval_page,
+    i18n,
+    judgments_page,
+    search_page,
+)
+from casesearch.ui.i18n import t
 from casesearch.ui.progress import phase_fraction, phase_label
 from casesearch.ui.service import AppService
 
@@ -24,11 +33,8 @@ def _build_first_index(service: AppService, first: bool = True) -> bool:
     """Build the index of the default corpus, or wait for the visitor who is building it."""
     if first:
         st.title("casesearch")
-        st.info(
-            "Setting up: this is the first start on this machine, so the case collection is "
-            "read and indexed once (about a minute). Later starts open at once."
-        )
-    bar = st.progress(0.0, text="Starting…")
+        st.info(t("start.setting_up"))
+    bar = st.progress(0.0, text=t("start.starting"))
     if service.state.running:
         while service.state.running:
             s = service.state
@@ -38,7 +44,7 @@ def _build_first_index(service: AppService, first: bool = True) -> bool:
             )
             time.sleep(0.5)
         if service.state.error:
-            st.error(f"Building the index failed: {service.state.error}")
+            st.error(t("start.build_failed", error=service.state.error))
             return False
         return True
 
@@ -46,16 +52,13 @@ def _build_first_index(service: AppService, first: bool = True) -> bool:
         bar.progress(phase_fraction(phase, done, total), text=phase_label(phase, done, total))
 
     try:
-        with st.spinner("Building the search index…", show_time=True):
+        with st.spinner(t("start.building"), show_time=True):
             result = service.update(progress)
     except Exception as exc:
         common.log.exception("first index build failed")
-        st.error(
-            f"The search index could not be built: {exc}. Check that the corpus folder is "
-            "present and readable, then reload the page."
-        )
+        st.error(t("start.build_error", error=exc))
         return False
-    st.success(f"Indexed {result.build.cases} cases in {result.seconds:.0f} s.")
+    st.success(t("start.indexed", cases=result.build.cases, seconds=f"{result.seconds:.0f}"))
     return True
 
 
@@ -71,21 +74,17 @@ def _ready(service: AppService) -> bool:
         return _build_first_index(service)
     except IndexMismatchError as exc:
         st.title("casesearch")
-        st.warning(
-            "The search index on disk was made by another version of casesearch or with "
-            "another language model, so it has to be rebuilt from the case files once "
-            "(about a minute)."
-        )
-        with st.expander("Details"):
+        st.warning(t("start.mismatch"))
+        with st.expander(t("start.details")):
             st.text(str(exc))
-        if st.button("Rebuild the search index", type="primary") and _build_first_index(
+        if st.button(t("start.rebuild"), type="primary") and _build_first_index(
             service, first=False
         ):
             st.rerun()
         return False
     except Exception as exc:
         common.log.exception("index could not be opened")
-        st.error(f"The search index could not be opened: {exc}")
+        st.error(t("start.open_failed", error=exc))
         return False
     return True
 
@@ -96,28 +95,39 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     st.set_page_config(page_title="casesearch", page_icon=":material/search:", layout="wide")
     common.inject_css()
+    i18n.init_language()
+    i18n.language_switch()
     service = common.service()
     if not _ready(service):
         st.stop()
     pages = {
         "search": st.Page(
             search_page.page,
-            title="Search",
+            title=t("page.search"),
             icon=":material/search:",
             url_path="search",
             default=True,
         ),
         "judgments": st.Page(
             judgments_page.page,
-            title="Judgments",
+            title=t("page.judgments"),
             icon=":material/thumb_up:",
             url_path="judgments",
         ),
         "evaluation": st.Page(
-            eval_page.page, title="Evaluation", icon=":material/bar_chart:", url_path="evaluation"
+            eval_page.page,
+            title=t("page.evaluation"),
+            icon=":material/bar_chart:",
+            url_path="evaluation",
         ),
         "corpus": st.Page(
-            corpus_page.page, title="Corpus", icon=":material/library_books:", url_path="corpus"
+            corpus_page.page,
+            title=t("page.corpus"),
+            icon=":material/library_books:",
+            url_path="corpus",
+        ),
+        "case": st.Page(
+            case_page.page, title=t("page.case"), icon=":material/article:", url_path="case"
         ),
     }
     common.PAGES.clear()

@@ -186,6 +186,26 @@ class AppService:
                 self._cache.popitem(last=False)
         return response, elapsed
 
+    def similar(self, case_id: str, k: int, filters: SearchFilters | None = None) -> SearchResponse:
+        """The cases closest to ``case_id`` ("more like this"), remembered like answers.
+
+        Raises:
+            QueryError: for a case that is not in the index.
+        """
+        searcher = self.searcher()
+        key = (self.version, "similar", case_id, k, filters)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        response = searcher.similar_cases(case_id, k, filters=filters)
+        with self._lock:
+            self._cache[key] = response
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return response
+
     def mark_best_sentences(self, response: SearchResponse) -> float:
         """Mark the best sentence of every result in place; returns the seconds it took."""
         if response.marked:
