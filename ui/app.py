@@ -14,8 +14,12 @@ import time
 
 import streamlit as st
 
-from casesearch.index.storage.manifest import IndexMismatchError, IndexMissingError
-from casesearch.ui import common, corpus_page, eval_page, judgments_page, search_page
+from casesearch.index.storage.manifest import (
+    IndexDamagedError,
+    IndexMismatchError,
+    IndexMissingError,
+)
+from casesearch.ui import access, common, corpus_page, eval_page, judgments_page, search_page
 from casesearch.ui.progress import phase_fraction, phase_label
 from casesearch.ui.service import AppService
 
@@ -61,6 +65,8 @@ def _build_first_index(service: AppService, first: bool = True) -> bool:
 
 def _ready(service: AppService) -> bool:
     """Make sure an index can be searched; explain and stop otherwise."""
+    if service.read_only:
+        return access.ready_read_only(service)
     if not service.index_exists():
         if not _build_first_index(service):
             return False
@@ -69,6 +75,19 @@ def _ready(service: AppService) -> bool:
         service.searcher()
     except IndexMissingError:
         return _build_first_index(service)
+    except IndexDamagedError as exc:
+        st.title("casesearch")
+        st.error(
+            "The search index on disk is damaged, so it has to be repaired from the case "
+            "files once. The command line does the same: `casesearch index`."
+        )
+        with st.expander("Details", expanded=True):
+            st.text(str(exc))
+        if st.button("Rebuild the search index", type="primary") and _build_first_index(
+            service, first=False
+        ):
+            st.rerun()
+        return False
     except IndexMismatchError as exc:
         st.title("casesearch")
         st.warning(
@@ -96,9 +115,12 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     st.set_page_config(page_title="casesearch", page_icon=":material/search:", layout="wide")
     common.inject_css()
+    if not access.gate():
+        st.stop()
     service = common.service()
     if not _ready(service):
         st.stop()
+    access.read_only_note()
     pages = {
         "search": st.Page(
             search_page.page,
@@ -120,6 +142,8 @@ def main() -> None:
             corpus_page.page, title="Corpus", icon=":material/library_books:", url_path="corpus"
         ),
     }
+    if service.read_only:  # no judgments are collected, nor others' questions shown
+        pages.pop("judgments")
     common.PAGES.clear()
     common.PAGES.update(pages)
     st.navigation(list(pages.values())).run()

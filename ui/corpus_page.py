@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from casesearch.ingest.model import Case
-from casesearch.ui import common
+from casesearch.ui import access, common
 from casesearch.ui.progress import phase_fraction, phase_label
 from casesearch.ui.render import (
     collection_label,
@@ -76,6 +76,9 @@ def _show_case(case: Case) -> None:
 
 
 def _upload_section() -> None:
+    if access.read_only():
+        st.info("This app is read-only: case files are added by its operator.")
+        return
     service = common.service()
     st.subheader("Add case files")
     st.caption(

@@ -5,6 +5,7 @@ from __future__ import annotations
 #: What :meth:`casesearch.ui.service.AppService.update` reports, in order, as users should
 #: read it.
 PHASES = {
+    "wait": "Waiting for another update of this data directory to finish",
     "model": "Loading the language model",
     "ingest": "Reading the case files",
     "embed": "Indexing passages",
@@ -15,7 +16,15 @@ PHASES = {
 }
 
 #: Bar position of the phases whose length is not known; ``embed`` fills the space between.
-_FIXED = {"model": 0.02, "ingest": 0.08, "save": 0.95, "sentences": 0.97, "load": 0.99, "done": 1.0}
+_FIXED = {
+    "wait": 0.0,
+    "model": 0.02,
+    "ingest": 0.08,
+    "save": 0.95,
+    "sentences": 0.97,
+    "load": 0.99,
+    "done": 1.0,
+}
 
 
 def phase_fraction(phase: str, done: int, total: int) -> float:

@@ -10,7 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 from casesearch.core.config import DEFAULT_CORPUS
 from casesearch.index.search.response import SearchFilters, SearchResponse, SearchResult
 from casesearch.index.search.searcher import QueryError, Searcher
-from casesearch.ui import common
+from casesearch.ui import access, common
 from casesearch.ui.judgments import GRADES, Judgment, JudgmentStore, query_id
 from casesearch.ui.render import (
     collection_label,
@@ -264,6 +264,8 @@ def _save_judgment(query: str, result: SearchResult, mode: str, qlang: str) -> N
 
 
 def _judge(query: str, result: SearchResult, mode: str, qlang: str, earlier: int | None) -> None:
+    if access.read_only():  # no judgments are collected
+        return
     key = f"judge|{query_id(query)}|{result.case_id}"
     options = list(GRADES)
     st.radio(
