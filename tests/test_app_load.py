@@ -1,0 +1,33 @@
+"""Ten app sessions search while an upload is indexed: none of them sees an error.
+
+The sessions are real runs of the app's script (Streamlit AppTest, one thread each) sharing
+the process-wide service, as browser sessions of one server do; the upload goes through the
+same service call as the Corpus page's upload form. Latencies are measured by
+``benchmarks/bench_app_load.py``, not asserted here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.app_load import run_load
+
+pytestmark = pytest.mark.slow
+
+
+def test_ten_sessions_search_while_an_upload_is_indexed(
+    seed_data_dir: Path, model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    (data_dir / "models").symlink_to(model_dir / "models")
+    monkeypatch.setenv("CASESEARCH_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("CASESEARCH_READ_ONLY", raising=False)
+    result = run_load(data_dir, sessions=10, searches_per_session=4)
+    assert not result.errors, result.errors[:3]
+    assert result.searches == 40
+    assert result.during_upload >= 1, "no search ran while the upload was being indexed"
+    assert result.found_upload_after, "the uploaded case must be searchable afterwards"
