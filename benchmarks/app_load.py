@@ -161,12 +161,3 @@ def run_load(
         _ask(at, UPLOAD_QUESTION, result, lock)
         result.found_upload_after = "Kolonihave-samskabelse i Nordby" in _titles(at)
     return result
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` quantile (0..1) by nearest rank."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
-    return ordered[rank]
