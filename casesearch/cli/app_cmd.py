@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -82,10 +81,9 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve the app until interrupted; returns Streamlit's exit code."""
+    """Serve the app: this process becomes Streamlit's server (so signals reach it)."""
     env = environment(args)
     print(f"casesearch app on http://{args.address}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
-    try:
-        return subprocess.call(command(args), env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stderr.flush()
+    argv = command(args)
+    os.execve(argv[0], argv, env)
