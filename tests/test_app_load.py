@@ -1,9 +1,10 @@
 """Ten app sessions search while an upload is indexed: none of them sees an error.
 
 The sessions are real runs of the app's script (Streamlit AppTest, one thread each) sharing
-the process-wide service, as browser sessions of one server do; the upload goes through the
-same service call as the Corpus page's upload form. Latencies are measured by
-``benchmarks/bench_app_load.py``, not asserted here.
+the process-wide service, as browser sessions of one server do; their script runs take turns
+(AppTest's mock runtime is process-wide, see ``benchmarks/app_load.py``), while the upload,
+through the same service call as the Corpus page's upload form, runs in parallel with them.
+Latencies are measured by ``benchmarks/bench_app_load.py``, not asserted here.
 """
 
 from __future__ import annotations

@@ -28,26 +28,25 @@ REPO = Path(__file__).resolve().parents[1]
 KILLS_PER_UPDATE = 10
 SEED = 20240611
 
-TOPICS = [
-    ("community garden", "Residents turned an empty lot into a shared vegetable garden"),
-    ("repair cafe", "Volunteers help neighbours mend bicycles, toasters and clothes"),
-    ("youth council", "Teenagers advise the municipality on new playgrounds and paths"),
-    ("ferry timetable", "Islanders redesigned the winter timetable with the ferry company"),
-    ("climate assembly", "Randomly chosen citizens proposed ways to cut local emissions"),
-    ("library budget", "Library visitors voted on how to spend part of the budget"),
-]
-TOWNS = ["Nordby", "Sydby", "Østerby", "Vesterby", "Holmby", "Skovby", "Engby", "Havnby"]
+VOCABULARY = (
+    "residents municipality garden library budget youth council ferry island climate "
+    "assembly volunteers workshop harbour school teachers parents bicycles repair cafe "
+    "neighbours housing association tenants playground park trees compost waste energy "
+    "solar heating bus route timetable market square festival elders loneliness walking "
+    "group museum archive photos stories theatre music choir football field swimming pool "
+    "allotment bees flowers river flooding dike farmers cooperative shop bakery kitchen "
+    "refugees language lessons mentors jobs apprentices carpenters plumbers survey votes "
+    "proposals map drawings model exhibition church hall sports club canoe forest trail"
+)
+WORDS = VOCABULARY.split()
 
 
 def _doc(i: int, version: int = 0) -> str:
-    topic, text = TOPICS[i % len(TOPICS)]
-    town = TOWNS[i % len(TOWNS)]
-    extra = f" In round {version} the group met {i + 3} times." if version else ""
-    return (
-        f"{topic.title()} number {i} in {town}\n\n{text} in {town}. The project started in "
-        f"{2000 + i % 24} with {10 + i} participants.{extra} Lessons: start small, share the "
-        f"results with everyone in {town}, and keep one contact person at the town hall."
-    )
+    """A small document of its own words (no two are near-duplicates, so none is merged)."""
+    rng = random.Random(f"{i}-{version}")
+    sentences = [" ".join(rng.choices(WORDS, k=rng.randint(10, 14))) for _ in range(3)]
+    title = " ".join(rng.sample(WORDS, 3)).title()
+    return f"{title} case {i}\n\n" + ". ".join(s.capitalize() for s in sentences) + "."
 
 
 def _write(folder: Path, docs: dict[str, str]) -> None:
