@@ -174,5 +174,8 @@ def run_load(
         with _HARNESS:
             at.run()
         _ask(at, UPLOAD_QUESTION, result, lock)
-        result.found_upload_after = "Kolonihave-samskabelse i Nordby" in _titles(at)
+        # Result ids appear in the keys of the results' judgment controls.
+        result.found_upload_after = any(
+            r.key and r.key.startswith("judge|") and "kolonihave" in r.key for r in at.radio
+        )
     return result

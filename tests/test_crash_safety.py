@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from casesearch.index.search.searcher import Searcher
-from casesearch.index.update import update_index
+from casesearch.index.update import UpdateOptions, update_index
 
 pytestmark = pytest.mark.slow
 
@@ -121,7 +121,7 @@ def test_index_killed_at_random_moments_keeps_old_or_new(
             assert state in (old, new), f"{expected_mode} killed after {delay:.2f}s: a mix"
             outcomes["old" if state == old else "new"] += 1
             # The next run finishes the update from wherever the killed one stopped.
-            update_index([files], data_dir, embedder)
+            update_index([files], data_dir, embedder, options=UpdateOptions(sentences=False))
             assert _state(data_dir, embedder) == new
             assert not [p for p in data_dir.iterdir() if p.name.startswith(".index.")]
             shutil.rmtree(data_dir)
