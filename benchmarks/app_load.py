@@ -130,7 +130,8 @@ def run_load(
             return
         started.wait()
         for i in range(searches_per_session):
-            question = questions[(number + i) % len(questions)]
+            # Distinct questions where the list allows, so answers do not come from the cache.
+            question = questions[(number * searches_per_session + i) % len(questions)]
             during = uploading.is_set()
             try:
                 elapsed = _ask(at, question, result, lock)

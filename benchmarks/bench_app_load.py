@@ -8,7 +8,9 @@ Usage::
 
 Each session is an ``AppTest`` run of the real app in its own thread (see
 ``benchmarks/app_load.py``); a latency is the time from pressing Search to the finished page
-(results shown and best sentences marked) as that session's script run sees it. The runs
+(results shown and best sentences marked) as that session's script run sees it. Every
+search asks a different labelled question (``eval/questions``), so none is answered from
+the app's answer cache. The runs
 alternate between "quiet" (only searches) and "upload" (a file is added and indexed through
 the app's service while the sessions search), on a fresh copy of an index of the bundled
 corpus each time.
@@ -27,7 +29,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(REPO))
 
 from benchmarks.app_load import run_load  # noqa: E402
-from benchmarks.common import log, machine, summary  # noqa: E402
+from benchmarks.common import load_questions, log, machine, summary  # noqa: E402
 
 
 def main() -> int:
@@ -49,9 +51,13 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
         log("building the index of the bundled corpus")
         update_index([DEFAULT_CORPUS], base, load_embedder(None, base), options=UpdateOptions())
+    questions, source = load_questions(args.sessions * args.searches * args.repeats * 2)
+    log(f"{len(questions)} questions from {source}")
     started = machine()
     runs: dict[str, list[dict[str, object]]] = {"quiet": [], "upload": []}
     latencies: dict[str, list[float]] = {"quiet": [], "upload": []}
+    per_run = args.sessions * args.searches
+    runs_done = 0
     for repeat in range(args.repeats):
         for kind in ("quiet", "upload") if repeat % 2 == 0 else ("upload", "quiet"):
             data_dir = work / f"run-{kind}-{repeat}"
@@ -62,7 +68,9 @@ def main() -> int:
                 sessions=args.sessions,
                 searches_per_session=args.searches,
                 upload=kind == "upload",
+                questions=questions[runs_done * per_run : (runs_done + 1) * per_run] or questions,
             )
+            runs_done += 1
             ms = [s * 1000 for s in result.latencies]
             latencies[kind] += ms
             run = {

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.app_load import run_load
+from benchmarks.common import load_questions
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,8 @@ def test_ten_sessions_search_while_an_upload_is_indexed(
     (data_dir / "models").symlink_to(model_dir / "models")
     monkeypatch.setenv("CASESEARCH_DATA_DIR", str(data_dir))
     monkeypatch.delenv("CASESEARCH_READ_ONLY", raising=False)
-    result = run_load(data_dir, sessions=10, searches_per_session=4)
+    questions, _ = load_questions(40)
+    result = run_load(data_dir, sessions=10, searches_per_session=4, questions=questions)
     assert not result.errors, result.errors[:3]
     assert result.searches == 40
     assert result.during_upload >= 1, "no search ran while the upload was being indexed"
