@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
 from dataclasses import dataclass
@@ -38,7 +39,11 @@ from casesearch.ingest.model import Case, Chunk, chunk_text_for_embedding
 from casesearch.ingest.sentences import sentence_spans
 
 REPO = Path(__file__).resolve().parents[1]
-PARTICIPEDIA = REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+#: The export beside the repository; ``$CASESEARCH_PARTICIPEDIA`` points elsewhere (a worktree).
+PARTICIPEDIA = Path(
+    os.environ.get("CASESEARCH_PARTICIPEDIA")
+    or REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+)
 
 DROP = 0.10
 REPEAT = 0.05
