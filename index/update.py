@@ -9,10 +9,11 @@ Ingest hands its store straight to the build; nothing is read back from disk in 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.build import BuildReport, build_index
@@ -77,6 +78,7 @@ def update_index(
     options: UpdateOptions | None = None,
     on_progress: Progress | None = None,
     sentence_store: SentenceVectors | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> UpdateReport:
     """Ingest ``paths`` into ``data_dir``'s store and bring its index up to date.
 
@@ -93,12 +95,25 @@ def update_index(
             ``sentences`` and finally ``done``.
         sentence_store: the sentence-vector store a loaded searcher serves from, so it sees
             the new vectors at once (default: opened here).
+        on_wait: told, in words, when another process is updating the data directory and
+            this update waits for it (see :mod:`casesearch.core.lock`).
 
     Raises:
         NothingToIndexError: no case could be read from ``paths`` or earlier runs.
     """
-    options = options or UpdateOptions()
-    report_progress = on_progress or no_progress
+    with writer_lock(data_dir, purpose="an index update", on_wait=on_wait):
+        return _update(paths, data_dir, embedder, options or UpdateOptions(),
+                       on_progress or no_progress, sentence_store)  # fmt: skip
+
+
+def _update(
+    paths: Sequence[Path],
+    data_dir: Path,
+    embedder: Embedder,
+    options: UpdateOptions,
+    report_progress: Progress,
+    sentence_store: SentenceVectors | None,
+) -> UpdateReport:
     started = time.perf_counter()
     ingested = ingest_paths(
         list(paths), data_dir, options=options.ingest, on_progress=report_progress

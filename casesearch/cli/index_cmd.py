@@ -50,6 +50,11 @@ class _IndexProgress(TerminalProgress):
         super().__call__(phase, done, total)
 
 
+def say(message: str) -> None:
+    """Tell the user at once (the waiting message comes before any output)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Ingest the given files (default: the bundled corpus) and update the index."""
     data_dir = options.data_dir(args)
@@ -63,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     )
     progress = _IndexProgress(sys.stderr.isatty() and not args.json, talk=not args.json)
     try:
-        report = update_index(paths, data_dir, embedder, options=update, on_progress=progress)
+        report = update_index(
+            paths, data_dir, embedder, options=update, on_progress=progress, on_wait=say
+        )
     except NothingToIndexError as exc:
         for item in exc.ingest.skipped:
             print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     for item in report.skipped:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     built, sentences = report.build, report.sentences
+    for note in built.repaired:
+        print(f"repaired: {note}", file=sys.stderr)
     if args.json:
         out = {**built.to_dict(), "ingest": report.ingest.to_dict()}
         out["sentence_vectors"] = None if sentences is None else asdict(sentences)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.core.atomic import atomic_write_bytes
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 
@@ -275,6 +276,13 @@ def prepare_for_index(
     document only that document's sentences are looked at. ``store``: the one a loaded
     searcher uses, so it serves the new vectors at once.
     """
+    with writer_lock(data_dir, purpose="preparing sentence vectors"):
+        return _prepare_for_index(data_dir, embedder, on_progress, store)
+
+
+def _prepare_for_index(
+    data_dir: Path, embedder: Embedder, on_progress: Progress | None, store: SentenceVectors | None
+) -> PrepareReport:
     from casesearch.index.storage.build import index_dir
     from casesearch.index.storage.manifest import Manifest
     from casesearch.index.storage.segments import live_excerpts
