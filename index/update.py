@@ -11,10 +11,11 @@ cluster (:mod:`casesearch.index.storage.engines`); the result is the same index 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.build import BuildReport, build_index
@@ -83,6 +84,7 @@ def update_index(
     on_progress: Progress | None = None,
     sentence_store: SentenceVectors | None = None,
     engine: EmbeddingEngine | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> UpdateReport:
     """Ingest ``paths`` into ``data_dir``'s store and bring its index up to date.
 
@@ -101,13 +103,27 @@ def update_index(
             the new vectors at once (default: opened here).
         engine: an engine the caller opened (and closes); default: one opened from
             ``options.engine`` for this update and closed after it.
+        on_wait: told, in words, when another process is updating the data directory and
+            this update waits for it (see :mod:`casesearch.core.lock`).
 
     Raises:
         NothingToIndexError: no case could be read from ``paths`` or earlier runs.
         EngineUnavailableError: the engine cannot run (Ray missing, cluster unreachable).
     """
-    options = options or UpdateOptions()
-    report_progress = on_progress or no_progress
+    with writer_lock(data_dir, purpose="an index update", on_wait=on_wait):
+        return _update(paths, data_dir, embedder, options or UpdateOptions(),
+                       on_progress or no_progress, sentence_store, engine)  # fmt: skip
+
+
+def _update(
+    paths: Sequence[Path],
+    data_dir: Path,
+    embedder: Embedder,
+    options: UpdateOptions,
+    report_progress: Progress,
+    sentence_store: SentenceVectors | None,
+    engine: EmbeddingEngine | None,
+) -> UpdateReport:
     started = time.perf_counter()
     own_engine = engine is None  # opened before ingest, so a missing engine fails at once
     if engine is None:

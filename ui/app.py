@@ -14,8 +14,13 @@ import time
 
 import streamlit as st
 
-from casesearch.index.storage.manifest import IndexMismatchError, IndexMissingError
+from casesearch.index.storage.manifest import (
+    IndexDamagedError,
+    IndexMismatchError,
+    IndexMissingError,
+)
 from casesearch.ui import (
+    access,
     case_page,
     common,
     corpus_page,
@@ -64,6 +69,8 @@ def _build_first_index(service: AppService, first: bool = True) -> bool:
 
 def _ready(service: AppService) -> bool:
     """Make sure an index can be searched; explain and stop otherwise."""
+    if service.read_only:
+        return access.ready_read_only(service)
     if not service.index_exists():
         if not _build_first_index(service):
             return False
@@ -72,6 +79,16 @@ def _ready(service: AppService) -> bool:
         service.searcher()
     except IndexMissingError:
         return _build_first_index(service)
+    except IndexDamagedError as exc:
+        st.title("casesearch")
+        st.error(t("start.damaged"))
+        with st.expander(t("start.details"), expanded=True):
+            st.text(str(exc))
+        if st.button(t("start.rebuild"), type="primary") and _build_first_index(
+            service, first=False
+        ):
+            st.rerun()
+        return False
     except IndexMismatchError as exc:
         st.title("casesearch")
         st.warning(t("start.mismatch"))
@@ -97,9 +114,12 @@ def main() -> None:
     common.inject_css()
     i18n.init_language()
     i18n.language_switch()
+    if not access.gate():
+        st.stop()
     service = common.service()
     if not _ready(service):
         st.stop()
+    access.read_only_note()
     pages = {
         "search": st.Page(
             search_page.page,
@@ -130,6 +150,8 @@ def main() -> None:
             case_page.page, title=t("page.case"), icon=":material/article:", url_path="case"
         ),
     }
+    if service.read_only:  # no judgments are collected, nor others' questions shown
+        pages.pop("judgments")
     common.PAGES.clear()
     common.PAGES.update(pages)
     st.navigation(list(pages.values())).run()

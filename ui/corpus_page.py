@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from casesearch.ingest.model import Case
-from casesearch.ui import common
+from casesearch.ui import access, common
 from casesearch.ui.i18n import current, lang_name, t
 from casesearch.ui.progress import phase_fraction, phase_label
 from casesearch.ui.render import (
@@ -74,6 +74,9 @@ def _show_case(case: Case) -> None:
 
 
 def _upload_section() -> None:
+    if access.read_only():
+        st.info(t("upload.read_only"))
+        return
     service = common.service()
     st.subheader(t("upload.title"))
     st.caption(t("upload.caption"))

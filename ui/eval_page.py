@@ -12,7 +12,7 @@ from casesearch.core.config import DEFAULT_QUESTIONS
 from casesearch.eval.metrics import PRIMARY
 from casesearch.eval.report import load_latest, worst_questions, write_report
 from casesearch.eval.runner import run_evaluation
-from casesearch.ui import common
+from casesearch.ui import access, common
 from casesearch.ui.i18n import lang_name, t
 from casesearch.ui.judgments import QRELS, QUERIES, judgments_dir
 
@@ -68,10 +68,12 @@ def page() -> None:
     st.title(t("eval.title"))
     st.markdown(t("eval.intro"))
     sets = _question_sets()
-    with st.form("run-eval", border=True):
-        chosen = st.radio(t("eval.questions"), list(sets), horizontal=True)
-        run = st.form_submit_button(t("eval.run"), type="secondary")
-    if run:
+    run, chosen = False, None
+    if not access.read_only():  # running writes a report into the data directory
+        with st.form("run-eval", border=True):
+            chosen = st.radio(t("eval.questions"), list(sets), horizontal=True)
+            run = st.form_submit_button(t("eval.run"), type="secondary")
+    if run and chosen is not None:
         try:
             _run(sets[chosen])
         except Exception as exc:

@@ -83,7 +83,49 @@ MESSAGES: dict[str, Message] = {
         "The search index could not be opened: {error}",
         "Søgeindekset kunne ikke åbnes: {error}",
     ),
+    "start.damaged": M(
+        "The search index on disk is damaged, so it has to be repaired from the case files "
+        "once. The command line does the same: `casesearch index`.",
+        "Søgeindekset på disken er beskadiget, så det skal repareres ud fra case-filerne én "
+        "gang. Kommandolinjen gør det samme: `casesearch index`.",
+    ),
+    # ------------------------------------------------------------------ access
+    "access.secrets_unreadable": M(
+        "`.streamlit/secrets.toml` cannot be read; the app stays closed until it can.",
+        "`.streamlit/secrets.toml` kan ikke læses; appen forbliver lukket, indtil den kan.",
+    ),
+    "access.sign_in_prompt": M(
+        "Sign in to search the case collection.", "Log ind for at søge i case-samlingen."
+    ),
+    "access.sign_in": M("Sign in", "Log ind"),
+    "access.sign_out": M("Sign out", "Log ud"),
+    "access.no_access": M(
+        "The account {email} has no access to this app.",
+        "Kontoen {email} har ikke adgang til denne app.",
+    ),
+    "access.no_email": M("(no e-mail address)", "(ingen e-mailadresse)"),
+    "access.password": M("Password", "Adgangskode"),
+    "access.wrong_password": M("Wrong password.", "Forkert adgangskode."),
+    "access.read_only_no_index": M(
+        "This read-only app has no usable search index yet. Its operator builds or repairs it "
+        "on the server with `casesearch index --data-dir {data_dir}`; reload this page "
+        "afterwards.",
+        "Denne skrivebeskyttede app har endnu intet brugbart søgeindeks. Den, der driver appen, "
+        "bygger eller reparerer det på serveren med `casesearch index --data-dir {data_dir}`; "
+        "genindlæs siden bagefter.",
+    ),
+    "access.read_only_note": M(
+        "Read-only: searching and reading only.", "Skrivebeskyttet: kun søgning og læsning."
+    ),
+    "upload.read_only": M(
+        "This app is read-only: case files are added by its operator.",
+        "Denne app er skrivebeskyttet: case-filer tilføjes af den, der driver den.",
+    ),
     # ------------------------------------------------------------------ progress
+    "phase.wait": M(
+        "Waiting for another update of this data directory to finish",
+        "Venter på, at en anden opdatering af denne datamappe bliver færdig",
+    ),
     "phase.model": M("Loading the language model", "Indlæser sprogmodellen"),
     "phase.ingest": M("Reading the case files", "Læser case-filerne"),
     "phase.embed": M("Indexing passages", "Indekserer tekstafsnit"),

@@ -6,10 +6,18 @@ from casesearch.ui.i18n import t
 
 #: What :meth:`casesearch.ui.service.AppService.update` reports, in order; each phase's
 #: words are the catalogue's ``phase.<name>``.
-PHASES = ("model", "ingest", "embed", "save", "sentences", "load", "done")
+PHASES = ("wait", "model", "ingest", "embed", "save", "sentences", "load", "done")
 
 #: Bar position of the phases whose length is not known; ``embed`` fills the space between.
-_FIXED = {"model": 0.02, "ingest": 0.08, "save": 0.95, "sentences": 0.97, "load": 0.99, "done": 1.0}
+_FIXED = {
+    "wait": 0.0,
+    "model": 0.02,
+    "ingest": 0.08,
+    "save": 0.95,
+    "sentences": 0.97,
+    "load": 0.99,
+    "done": 1.0,
+}
 
 
 def phase_fraction(phase: str, done: int, total: int) -> float:

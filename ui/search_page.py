@@ -18,7 +18,7 @@ from casesearch.core.config import DEFAULT_CORPUS
 from casesearch.index.search import export
 from casesearch.index.search.response import SearchFilters, SearchResponse, SearchResult
 from casesearch.index.search.searcher import QueryError, Searcher
-from casesearch.ui import common, link_state
+from casesearch.ui import access, common, link_state
 from casesearch.ui.i18n import current, lang_list, lang_name, t
 from casesearch.ui.judgments import GRADES, Judgment, JudgmentStore, query_id
 from casesearch.ui.messages import EXAMPLES
@@ -336,6 +336,8 @@ def _save_judgment(query: str, result: SearchResult, mode: str, qlang: str) -> N
 
 
 def _judge(query: str, result: SearchResult, mode: str, qlang: str, earlier: int | None) -> None:
+    if access.read_only():  # no judgments are collected
+        return
     key = f"judge|{query_id(query)}|{result.case_id}"
     options = list(GRADES)
     st.radio(

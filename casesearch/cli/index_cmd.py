@@ -108,6 +108,11 @@ class _IndexProgress(TerminalProgress):
             self._bar.set_postfix_str(self.engine(), refresh=False)
 
 
+def say(message: str) -> None:
+    """Tell the user at once (the waiting message comes before any output)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Ingest the given files (default: the bundled corpus) and update the index."""
     data_dir = options.data_dir(args)
@@ -142,7 +147,13 @@ def run(args: argparse.Namespace) -> int:
     progress = _IndexProgress(sys.stderr.isatty() and not args.json, not args.json, label)
     try:
         report = update_index(
-            paths, data_dir, embedder, options=update, on_progress=progress, engine=engine
+            paths,
+            data_dir,
+            embedder,
+            options=update,
+            on_progress=progress,
+            engine=engine,
+            on_wait=say,
         )
     except NothingToIndexError as exc:
         for item in exc.ingest.skipped:
@@ -163,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     for item in report.skipped:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
     built, sentences = report.build, report.sentences
+    for note in built.repaired:
+        print(f"repaired: {note}", file=sys.stderr)
     if args.json:
         out = {**built.to_dict(), "ingest": report.ingest.to_dict()}
         out["chunks_per_second"] = round(built.chunks_per_second, 2)

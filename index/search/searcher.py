@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from casesearch.core.atomic import recover_dir
 from casesearch.core.collector import collector_paused
 from casesearch.core.config import ModelSettings
 from casesearch.index.model.embedder import Embedder, load_embedder, model_of_index
@@ -39,10 +38,10 @@ from casesearch.index.storage.build import index_dir
 from casesearch.index.storage.centering import centre, language_centroids
 from casesearch.index.storage.dense import DenseIndex, use_single_thread
 from casesearch.index.storage.lexical import LexicalIndex
-from casesearch.index.storage.manifest import IndexDamagedError, Manifest
+from casesearch.index.storage.manifest import Manifest
 from casesearch.index.storage.records import ChunkTable
-from casesearch.index.storage.segments import DENSE, load_live
 from casesearch.index.storage.sentence_vectors import SentenceVectors
+from casesearch.index.storage.snapshot import open_snapshot, read_manifest
 from casesearch.ingest.model import Case
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
@@ -171,22 +170,16 @@ class Searcher:
             IndexDamagedError: a file of the index cannot be read.
         """
         folder = index_dir(data_dir)
-        recover_dir(folder)
-        manifest = Manifest.load(folder)
-        manifest.check_model(embedder.model_id, embedder.dim, folder)
         use_single_thread()
-        try:
-            with collector_paused():
-                live = load_live(folder, manifest.segments)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexDamagedError(
-                f"The index in {folder} cannot be read ({type(exc).__name__}: {exc}). Rebuild "
-                f"it with `casesearch index --rebuild --data-dir {data_dir}`."
-            ) from exc
+        with collector_paused():
+            snapshot = open_snapshot(
+                folder, check=lambda m: m.check_model(embedder.model_id, embedder.dim, folder)
+            )
+        manifest, live = snapshot.manifest, snapshot.live
         langs = [str(lang) for lang in live.chunks.lang.tolist()]
         centroids = language_centroids(live.vectors, langs)
-        if manifest.dense_kind == "hnsw":  # built once, by a full build (one segment)
-            dense = DenseIndex.load(folder / manifest.segments[0].name / DENSE, "hnsw")
+        if snapshot.dense is not None:  # HNSW: built once, by a full build (one segment)
+            dense = snapshot.dense
         else:  # exhaustive search: the centred vectors themselves, cheap to lay out at load
             centred = centre(live.vectors, langs, centroids, inplace=True)
             dense = DenseIndex.build(centred, manifest.dense_kind)
@@ -212,9 +205,7 @@ class Searcher:
         (which :meth:`load` then refuses with a message if its vectors do not match).
         """
         model = model or ModelSettings()
-        folder = index_dir(data_dir)
-        recover_dir(folder)
-        manifest = Manifest.load(folder)
+        manifest = read_manifest(index_dir(data_dir))
         embedder = load_embedder(
             model.model or model_of_index(manifest.model_id),
             data_dir,

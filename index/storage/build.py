@@ -25,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ import numpy as np
 
 from casesearch.core.atomic import recover_dir, staged_dir
 from casesearch.core.collector import collector_paused
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.centering import centre, language_centroids
@@ -40,7 +41,12 @@ from casesearch.index.storage.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, Den
 from casesearch.index.storage.embedding_cache import EmbeddingCache
 from casesearch.index.storage.engines import EmbeddingEngine, LocalEngine
 from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
-from casesearch.index.storage.manifest import FORMAT_VERSION, IndexError_, Manifest
+from casesearch.index.storage.manifest import (
+    FORMAT_VERSION,
+    IndexDamagedError,
+    IndexError_,
+    Manifest,
+)
 from casesearch.index.storage.records import (
     ChunkTable,
     SegmentEntry,
@@ -49,14 +55,19 @@ from casesearch.index.storage.records import (
     live_mask,
 )
 from casesearch.index.storage.segments import (
+    CASE_KEYS,
     DENSE,
+    HASHES,
+    CaseIndexEntry,
     Segment,
+    SegmentDamagedError,
+    SegmentFiles,
+    case_index_from,
     case_of_rows,
     link_segment,
-    read_case_index,
-    read_hashes,
     read_vectors,
     segment_name,
+    with_checksums,
     write_segment,
 )
 from casesearch.ingest.model import Case, chunk_text_for_embedding
@@ -87,6 +98,8 @@ class BuildReport:
     languages: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     index_dir: str = ""
+    #: What was found damaged in the previous index and indexed again instead of reused.
+    repaired: list[str] = field(default_factory=list)
     #: Where chunks were embedded (see :meth:`.engines.EmbeddingEngine.describe`), and how
     #: many each worker embedded.
     engine: str = "local"
@@ -139,11 +152,19 @@ def _count_languages(langs: list[str]) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- previous index
 class _Previous:
-    """The index being updated: its manifest, live cases, and cached vectors and postings."""
+    """The index being updated: its manifest, live cases, and cached vectors and postings.
+
+    Every segment is checked first (sizes and checksums of all its files against the
+    manifest, the shapes of what the update reads); a damaged segment is left out, as if it
+    had never been written, so its cases are indexed again and nothing is taken from it.
+    """
 
     def __init__(self, folder: Path, manifest: Manifest) -> None:
         self.folder = folder
-        self.manifest = manifest
+        #: The manifest as read, damaged segments included (for numbering new segments).
+        self.original = manifest
+        #: One line per damaged segment: which file and what is wrong with it.
+        self.damaged: list[str] = []
         #: case id -> (segment position, local case index, fingerprint), live cases only.
         self.live: dict[str, tuple[int, int, str]] = {}
         #: chunk hash -> (segment position, row), every stored chunk (live or deleted).
@@ -154,13 +175,16 @@ class _Previous:
         self.case_langs: list[list[dict[str, int]]] = []
         self.stored_chunks = 0
         self.deleted_chunks = 0
-        for pos, entry in enumerate(manifest.segments):
-            seg = folder / entry.name
-            hashes = read_hashes(seg)
-            cases = read_case_index(seg)
+        intact: list[SegmentEntry] = []
+        for entry in manifest.segments:
+            try:
+                hashes, cases = _check_segment(folder / entry.name, entry, manifest.dim)
+            except SegmentDamagedError as exc:
+                self.damaged.append(f"{exc}; its cases were indexed again")
+                continue
+            pos = len(intact)
+            intact.append(entry)
             chunk_cases = case_of_rows(cases)
-            if len(chunk_cases) != len(hashes):
-                raise ValueError(f"segment {seg} lists {len(hashes)} chunks in its hashes only")
             deleted = set(entry.deleted_cases)
             for local, case in enumerate(cases):
                 if local not in deleted:
@@ -172,6 +196,8 @@ class _Previous:
             self.case_langs.append([c.langs for c in cases])
             self.stored_chunks += len(hashes)
             self.deleted_chunks += int((~live_mask(chunk_cases, deleted)).sum())
+        #: The manifest without the damaged segments: what the update builds on.
+        self.manifest = replace(manifest, segments=intact)
         self._vectors: dict[int, np.ndarray] = {}
         self._postings: dict[int, Postings] = {}
 
@@ -201,19 +227,43 @@ class _Previous:
         return out
 
 
-def _open_previous(folder: Path, model_id: str) -> _Previous | None:
-    """The current index if it can be updated in place (same model and format)."""
+def _check_segment(
+    seg: Path, entry: SegmentEntry, dim: int
+) -> tuple[list[str], list[CaseIndexEntry]]:
+    """Check a segment before an update builds on it; return its hashes and case index.
+
+    Raises:
+        SegmentDamagedError: a file is missing, or its size or checksum differs from the
+            manifest, or what the update reads does not fit the entry.
+    """
+    files = SegmentFiles(seg, entry)
+    files.verify_all()
+    hashes = files.json(HASHES)
+    if not isinstance(hashes, list) or len(hashes) != entry.chunks:
+        raise SegmentDamagedError(f"{entry.name}/{HASHES}: does not list {entry.chunks} hashes")
+    cases = files.parse(CASE_KEYS, lambda data: case_index_from(json.loads(data)))
+    if len(cases) != entry.cases or sum(c.size for c in cases) != entry.chunks:
+        raise SegmentDamagedError(f"{entry.name}/{CASE_KEYS}: does not fit the manifest")
+    files.vectors(dim)  # the header: shape and size against the manifest
+    return [str(h) for h in hashes], cases
+
+
+def _open_previous(folder: Path, model_id: str, notes: list[str]) -> _Previous | None:
+    """The current index if it can be updated in place (same model and format).
+
+    A damaged manifest is noted in ``notes`` (the index is then built anew).
+    """
     recover_dir(folder)
     try:
         manifest = Manifest.load(folder)
+    except IndexDamagedError as exc:
+        notes.append(f"{exc.what}; the whole index was built anew")
+        return None
     except IndexError_:
         return None
     if manifest.model_id != model_id:
         return None
-    try:
-        return _Previous(folder, manifest)
-    except (OSError, ValueError, KeyError):
-        return None
+    return _Previous(folder, manifest)
 
 
 # --------------------------------------------------------------------------- new content
@@ -394,7 +444,7 @@ def build_index(
         engine: where passages are embedded (default: ``embedder`` in this process, in
             ``batch_size`` steps); its vectors must come from ``embedder``'s model.
     """
-    with collector_paused():
+    with writer_lock(data_dir, purpose="an index build"), collector_paused():
         return _build(
             cases, data_dir, embedder, dense_kind=dense_kind, backend=backend, rebuild=rebuild,
             precomputed=precomputed, on_progress=on_progress or no_progress,
@@ -420,7 +470,11 @@ def _build(
     folder = index_dir(data_dir)
     started = time.perf_counter()
     model_id = embedder.model_id
-    previous = None if rebuild else _open_previous(folder, model_id)
+    notes: list[str] = []
+    previous = None if rebuild else _open_previous(folder, model_id, notes)
+    if previous is not None:
+        notes.extend(previous.damaged)
+    report.repaired = notes
 
     keys = [(c.id, case_fingerprint(model_id, c)) for c in cases]
     n_chunks = sum(len(c.chunks) for c in cases)
@@ -481,10 +535,7 @@ def _full(job: _Job, kind: str) -> None:
     if previous is not None:
         live_before = previous.live_hashes()
         report.removed = len(set(live_before) - set(batch.hashes))
-        number = _next_number(previous.manifest)
-    else:
-        number = 1
-    name = segment_name(number)
+    name = segment_name(_next_number(job.folder, previous))
     report.mode = "full"
     report.languages = _count_languages(langs)
     report.cases, report.chunks, report.segments = len(cases), len(batch.hashes), 1
@@ -498,6 +549,7 @@ def _write_full(
     write_segment(tmp / name, segment)
     if dense is not None:
         dense.save(tmp / name / DENSE)
+    manifest.segments[0] = with_checksums(tmp / name, manifest.segments[0])
     manifest.save(tmp)  # written last: a folder without it is never a valid index
 
 
@@ -521,8 +573,17 @@ def _segment_entry(name: str, batch: _Batch) -> SegmentEntry:
     )
 
 
-def _next_number(manifest: Manifest) -> int:
-    numbers = [int(s.name.rsplit("-", 1)[-1]) for s in manifest.segments] or [0]
+def _next_number(folder: Path, previous: _Previous | None) -> int:
+    """A segment number never used in this index folder before.
+
+    Names are never reused for other content, so a reader holding an older manifest can
+    never open a newer version's file under a name it knows (see :mod:`.snapshot`).
+    """
+    numbers = [0]
+    if previous is not None:
+        numbers += [int(s.name.rsplit("-", 1)[-1]) for s in previous.original.segments]
+    if folder.is_dir():
+        numbers += [int(p.name[4:]) for p in folder.glob("seg-*") if p.name[4:].isdigit()]
     return max(numbers) + 1
 
 
@@ -543,7 +604,7 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
     segment = None
     if batch.cases:
         segment = _segment_for(job, batch)
-        segments.append(_segment_entry(segment_name(_next_number(manifest)), batch))
+        segments.append(_segment_entry(segment_name(_next_number(job.folder, previous)), batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
     live_before = previous.live_hashes()
     live_after = previous.live_hashes(segments[: len(manifest.segments)]) + batch.hashes
@@ -563,15 +624,18 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
         getattr(new_manifest, key) == getattr(manifest, key)
         for key in ("backend", "quantization", "vector_space", "prompts", "settings")
     )
-    report.mode = "append" if (batch.cases or gone) else "unchanged"
+    report.mode = "append" if (batch.cases or gone or previous.damaged) else "unchanged"
     if report.mode == "unchanged" and same_runtime:
         return
 
     def fill(tmp: Path) -> None:
-        for entry in manifest.segments:
+        for pos, entry in enumerate(manifest.segments):
             link_segment(previous.folder / entry.name, tmp / entry.name)
+            if not entry.files:  # written before checksums were kept: record them now
+                new_manifest.segments[pos] = with_checksums(tmp / entry.name, segments[pos])
         if segment is not None:
             write_segment(tmp / segments[-1].name, segment)
+            new_manifest.segments[-1] = with_checksums(tmp / segments[-1].name, segments[-1])
         new_manifest.save(tmp)  # written last: a folder without it is never a valid index
 
     _write(job, fill)

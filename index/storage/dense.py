@@ -103,3 +103,8 @@ class DenseIndex:
     @classmethod
     def load(cls, path: Path, kind: str) -> DenseIndex:
         return cls(faiss.read_index(str(path)), kind)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, kind: str) -> DenseIndex:
+        """An index from the bytes :meth:`save` wrote (read and checked by the caller)."""
+        return cls(faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)), kind)

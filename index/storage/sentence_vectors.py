@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from casesearch.core.atomic import atomic_write_bytes
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.engines import EmbeddingEngine, LocalEngine
@@ -297,6 +298,17 @@ def prepare_for_index(
     searcher uses, so it serves the new vectors at once. ``engine``: where sentences are
     embedded (default: ``embedder`` in this process).
     """
+    with writer_lock(data_dir, purpose="preparing sentence vectors"):
+        return _prepare_for_index(data_dir, embedder, on_progress, store, engine)
+
+
+def _prepare_for_index(
+    data_dir: Path,
+    embedder: Embedder,
+    on_progress: Progress | None,
+    store: SentenceVectors | None,
+    engine: EmbeddingEngine | None,
+) -> PrepareReport:
     from casesearch.index.storage.build import index_dir
     from casesearch.index.storage.manifest import Manifest
     from casesearch.index.storage.segments import live_excerpts
