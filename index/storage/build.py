@@ -9,7 +9,11 @@ Incremental by construction, at two levels:
   only. When deleted rows or segments pile up, the next build merges everything into one
   segment (a *full* build), and so does ``rebuild`` or a switch to an approximate index.
 * **Chunks.** Embeddings and BM25 postings are cached under a hash of the chunk's text and the
-  model id, so even a full build embeds and analyses only new or changed chunks.
+  model id, so even a full build embeds and analyses only new or changed chunks. Vectors of a
+  build that never committed are found in the embedding cache (:mod:`.embedding_cache`).
+
+Only embedding goes through an engine (:mod:`.engines`: this process, or a Ray cluster); every
+finished batch is saved to the embedding cache at once, and everything else runs here.
 
 Every version of the index is written aside and swapped in, so an interrupted build leaves the
 previous index usable.
@@ -34,6 +38,8 @@ from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.centering import centre, language_centroids
 from casesearch.index.storage.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
+from casesearch.index.storage.embedding_cache import EmbeddingCache
+from casesearch.index.storage.engines import EmbeddingEngine, LocalEngine
 from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
 from casesearch.index.storage.manifest import (
     FORMAT_VERSION,
@@ -72,8 +78,6 @@ INDEX_DIRNAME = "index"
 MAX_DELETED_SHARE = 0.25
 #: ... or once the index has this many segments.
 MAX_SEGMENTS = 8
-#: Passages embedded per model call while building; progress is reported after each.
-EMBED_STEP = 256
 
 
 @dataclass
@@ -84,6 +88,8 @@ class BuildReport:
     chunks: int = 0
     embedded: int = 0
     reused: int = 0
+    #: Of ``reused``: vectors an earlier, unfinished build had embedded (embedding cache).
+    resumed: int = 0
     removed: int = 0
     #: ``full`` (one new segment for everything), ``append`` (a segment for what changed),
     #: or ``unchanged`` (nothing to write).
@@ -94,6 +100,16 @@ class BuildReport:
     index_dir: str = ""
     #: What was found damaged in the previous index and indexed again instead of reused.
     repaired: list[str] = field(default_factory=list)
+    #: Where chunks were embedded (see :meth:`.engines.EmbeddingEngine.describe`), and how
+    #: many each worker embedded.
+    engine: str = "local"
+    workers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def chunks_per_second(self) -> float:
+        """Embedding throughput of this build (0 when nothing was embedded)."""
+        seconds = self.seconds.get("embed", 0.0)
+        return self.embedded / seconds if self.embedded and seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -274,7 +290,8 @@ class _Job:
     precomputed: Mapping[str, np.ndarray] | None
     previous: _Previous | None
     report: BuildReport
-    batch_size: int
+    engine: EmbeddingEngine
+    cache: EmbeddingCache
     on_progress: Progress
 
 
@@ -295,18 +312,23 @@ def _batch(job: _Job, which: list[int]) -> _Batch:
     return _Batch(cases, ChunkTable.concat(tables), keys, texts, hashes)
 
 
-def _embed(job: _Job, texts: list[str]) -> np.ndarray:
-    """Embed ``texts`` in steps, reporting progress after each."""
+def _embed(job: _Job, texts: list[str], hashes: list[str]) -> np.ndarray:
+    """Embed ``texts`` with the job's engine, saving each finished batch to the cache."""
     total = len(texts)
+    vectors = np.zeros((total, job.embedder.dim), dtype=np.float32)
+    done = np.zeros(total, dtype=bool)
     job.on_progress("embed", 0, total)
-    parts = []
-    for start in range(0, total, EMBED_STEP):
-        step = texts[start : start + EMBED_STEP]
-        parts.append(job.embedder.encode_documents(step, batch_size=job.batch_size))
-        job.on_progress("embed", start + len(step), total)
-    if not parts:
-        return np.zeros((0, job.embedder.dim), dtype=np.float32)
-    return np.concatenate(parts)
+    for batch in job.engine.embed_documents(texts):
+        vectors[batch.rows] = batch.vectors
+        done[batch.rows] = True
+        job.cache.add([hashes[i] for i in batch.rows.tolist()], batch.vectors)
+        workers = job.report.workers
+        workers[batch.worker] = workers.get(batch.worker, 0) + len(batch.rows)
+        job.on_progress("embed", int(done.sum()), total)
+    if not done.all():
+        raise RuntimeError(f"the {job.engine.name} engine returned {int(done.sum())} of {total}")
+    job.report.engine = job.engine.describe()
+    return vectors
 
 
 def _segment_for(job: _Job, batch: _Batch) -> Segment:
@@ -324,8 +346,13 @@ def _segment_for(job: _Job, batch: _Batch) -> Segment:
             vectors[i] = precomputed[h]
         else:
             missing.append(i)
+    found, cached = job.cache.lookup([batch.hashes[i] for i in missing])
+    for i, vector in zip(np.asarray(missing)[found].tolist(), cached[found], strict=True):
+        vectors[i] = vector
+    report.resumed = int(found.sum())
+    missing = [i for i, hit in zip(missing, found.tolist(), strict=True) if not hit]
     t0 = time.perf_counter()
-    fresh = _embed(job, [batch.texts[i] for i in missing])
+    fresh = _embed(job, [batch.texts[i] for i in missing], [batch.hashes[i] for i in missing])
     report.seconds["embed"] = time.perf_counter() - t0
     if missing:
         vectors[np.asarray(missing)] = fresh
@@ -394,6 +421,7 @@ def build_index(
     batch_size: int = 32,
     precomputed: Mapping[str, np.ndarray] | None = None,
     on_progress: Progress | None = None,
+    engine: EmbeddingEngine | None = None,
 ) -> BuildReport:
     """Embed and index ``cases`` into ``data_dir/index``, reusing what is already indexed.
 
@@ -413,12 +441,14 @@ def build_index(
             already holds vectors (an import, the scale benchmark) index without embedding
             again; they must come from ``embedder``.
         on_progress: told ``("embed", done, total)`` while passages are embedded.
+        engine: where passages are embedded (default: ``embedder`` in this process, in
+            ``batch_size`` steps); its vectors must come from ``embedder``'s model.
     """
     with writer_lock(data_dir, purpose="an index build"), collector_paused():
         return _build(
             cases, data_dir, embedder, dense_kind=dense_kind, backend=backend, rebuild=rebuild,
-            batch_size=batch_size, precomputed=precomputed,
-            on_progress=on_progress or no_progress,
+            precomputed=precomputed, on_progress=on_progress or no_progress,
+            engine=engine or LocalEngine(embedder, batch_size=batch_size),
         )  # fmt: skip
 
 
@@ -430,11 +460,13 @@ def _build(
     dense_kind: str,
     backend: str | None,
     rebuild: bool,
-    batch_size: int,
     precomputed: Mapping[str, np.ndarray] | None,
     on_progress: Progress,
+    engine: EmbeddingEngine,
 ) -> BuildReport:
-    report = BuildReport(seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0})
+    report = BuildReport(
+        seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0}, engine=engine.name
+    )
     folder = index_dir(data_dir)
     started = time.perf_counter()
     model_id = embedder.model_id
@@ -472,14 +504,16 @@ def _build(
         appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
+    cache = EmbeddingCache.open(data_dir, model_id, embedder.dim, read=not rebuild)
     job = _Job(
-        folder, cases, keys, embedder, backend, precomputed, previous, report, batch_size,
+        folder, cases, keys, embedder, backend, precomputed, previous, report, engine, cache,
         on_progress,
     )  # fmt: skip
     if appendable:
         _append(job, new_idx, kept)
     else:
         _full(job, kind)
+    cache.clear()  # committed (or nothing to commit): its vectors now live in the index
     report.reused = report.chunks - report.embedded
     report.seconds["total"] = time.perf_counter() - started
     report.index_dir = str(folder)
