@@ -39,7 +39,8 @@ try:  # the layout before 0.2 first: in a newer checkout it is simply absent
 except ImportError:
     from casesearch.index.search.searcher import Searcher
 work, size, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, None))
+backend = sys.argv[4] or None
+searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, backend))
 questions, _ = load_questions(n)
 for q in questions[:3]:
     searcher.search(q, 10, highlight=False)
@@ -52,9 +53,9 @@ print("RESULT " + json.dumps(times))
 """
 
 
-def run_side(repo: Path, work: Path, size: int, questions: int) -> list[float]:
+def run_side(repo: Path, work: Path, size: int, questions: int, backend: str) -> list[float]:
     env = dict(os.environ, PYTHONPATH=str(repo), HF_HUB_OFFLINE="1")
-    cmd = [sys.executable, "-c", WORKER, str(work), str(size), str(questions)]
+    cmd = [sys.executable, "-c", WORKER, str(work), str(size), str(questions), backend]
     out = subprocess.run(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
     return json.loads(line[len("RESULT ") :])
@@ -72,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--backend",
+        default="",
+        help="embedding backend on both sides (default: each side's own default); give one "
+        "when the default changed between the two, so only the code differs",
+    )
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ab.json"))
     args = parser.parse_args(argv)
     sides = {
@@ -82,13 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     per_round: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(args.rounds):
         for name, (repo, work) in sides.items():
-            t = run_side(repo, work, args.size, args.questions)
+            t = run_side(repo, work, args.size, args.questions, args.backend)
             times[name] += t
             per_round[name].append(round(statistics.median(t), 2))
     result = {
         "size": args.size,
         "questions": args.questions,
         "rounds": args.rounds,
+        "backend": args.backend or "default",
         "other": str(sides["other"][0]),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "sides": {

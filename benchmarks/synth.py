@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import SHARED_DATA
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.build import chunk_hash
 from casesearch.ingest.chunking import chunk_spans
@@ -38,7 +38,12 @@ from casesearch.ingest.ids import case_id, chunk_id
 from casesearch.ingest.model import Case, Chunk, chunk_text_for_embedding
 from casesearch.ingest.sentences import sentence_spans
 
-PARTICIPEDIA = SHARED_DATA / "participedia" / "participedia-2016-nodes.jsonl"
+REPO = Path(__file__).resolve().parents[1]
+#: The export beside the repository; ``$CASESEARCH_PARTICIPEDIA`` points elsewhere (a worktree).
+PARTICIPEDIA = Path(
+    os.environ.get("CASESEARCH_PARTICIPEDIA")
+    or REPO.parent / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+)
 
 DROP = 0.10
 REPEAT = 0.05

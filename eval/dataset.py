@@ -119,3 +119,37 @@ def load_questions(folder: Path, qrels_name: str = "test") -> QuestionSet:
 
 def _opt(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+#: Questions that nothing in the default corpus answers, kept apart from ``queries.jsonl`` so
+#: that no retrieval figure changes (a question without relevant cases has no nDCG).
+UNANSWERABLE = "unanswerable.jsonl"
+
+
+def load_unanswerable(folder: Path) -> list[Question]:
+    """The questions of ``folder/unanswerable.jsonl`` (none when the file is absent).
+
+    Used by the relevance calibration as questions where every result is a non-answer, and
+    to check what the front ends say when nothing answers.
+    """
+    path = Path(folder) / UNANSWERABLE
+    if not path.exists():
+        return []
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            meta = dict(raw.get("metadata") or {})
+            out.append(
+                Question(
+                    id=str(raw["_id"]),
+                    text=str(raw.get("text", "")),
+                    lang=_opt(meta.get("lang")),
+                    split=_opt(meta.get("split")),
+                    need=_opt(meta.get("need")),
+                    metadata=meta,
+                )
+            )
+    return out

@@ -4,18 +4,22 @@
 command line (``casesearch index``), the app (first start, uploads), the evaluation (an index
 of the bundled corpus, chunk-size tuning) and the tests all need, so it is written once, here.
 Ingest hands its store straight to the build; nothing is read back from disk in between.
+Embedding (chunks, then sentences) runs on the engine the options name: this process, or a Ray
+cluster (:mod:`casesearch.index.storage.engines`); the result is the same index either way.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.build import BuildReport, build_index
+from casesearch.index.storage.engines import EmbeddingEngine, EngineOptions, open_engine
 from casesearch.index.storage.sentence_vectors import (
     PrepareReport,
     SentenceVectors,
@@ -46,6 +50,7 @@ class UpdateOptions:
         sentences: prepare the vectors of every excerpt's sentences after the build, so
             results mark their best sentence at once.
         batch_size: texts per model call while embedding chunks.
+        engine: where chunks and sentences are embedded (``local`` by default, or ``ray``).
     """
 
     ingest: IngestOptions = field(default_factory=IngestOptions)
@@ -53,6 +58,7 @@ class UpdateOptions:
     rebuild: bool = False
     sentences: bool = True
     batch_size: int = 32
+    engine: EngineOptions = field(default_factory=EngineOptions)
 
 
 @dataclass
@@ -78,6 +84,8 @@ def update_index(
     options: UpdateOptions | None = None,
     on_progress: Progress | None = None,
     sentence_store: SentenceVectors | None = None,
+    engine: EmbeddingEngine | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> UpdateReport:
     """Ingest ``paths`` into ``data_dir``'s store and bring its index up to date.
 
@@ -94,35 +102,61 @@ def update_index(
             ``sentences`` and finally ``done``.
         sentence_store: the sentence-vector store a loaded searcher serves from, so it sees
             the new vectors at once (default: opened here).
+        engine: an engine the caller opened (and closes); default: one opened from
+            ``options.engine`` for this update and closed after it.
+        on_wait: told, in words, when another process is updating the data directory and
+            this update waits for it (see :mod:`casesearch.core.lock`).
 
     Raises:
         NothingToIndexError: no case could be read from ``paths`` or earlier runs.
+        EngineUnavailableError: the engine cannot run (Ray missing, cluster unreachable).
     """
-    options = options or UpdateOptions()
-    report_progress = on_progress or no_progress
+    with writer_lock(data_dir, purpose="an index update", on_wait=on_wait):
+        return _update(paths, data_dir, embedder, options or UpdateOptions(),
+                       on_progress or no_progress, sentence_store, engine)  # fmt: skip
+
+
+def _update(
+    paths: Sequence[Path],
+    data_dir: Path,
+    embedder: Embedder,
+    options: UpdateOptions,
+    report_progress: Progress,
+    sentence_store: SentenceVectors | None,
+    engine: EmbeddingEngine | None,
+) -> UpdateReport:
     started = time.perf_counter()
-    ingested = ingest_paths(
-        list(paths), data_dir, options=options.ingest, on_progress=report_progress
-    )
-    store = ingested.store
-    if store is None or not store.cases:
-        raise NothingToIndexError(
-            "Nothing to index: no case could be read from " + ", ".join(map(str, paths)),
-            ingested,
+    own_engine = engine is None  # opened before ingest, so a missing engine fails at once
+    if engine is None:
+        engine = open_engine(options.engine, embedder, data_dir, batch_size=options.batch_size)
+    try:
+        ingested = ingest_paths(
+            list(paths), data_dir, options=options.ingest, on_progress=report_progress
         )
-    built = build_index(
-        store.cases,
-        data_dir,
-        embedder,
-        dense_kind=options.dense_kind,
-        rebuild=options.rebuild,
-        batch_size=options.batch_size,
-        on_progress=report_progress,
-    )
-    sentences = None
-    if options.sentences:
-        sentences = prepare_for_index(
-            data_dir, embedder, on_progress=report_progress, store=sentence_store
+        store = ingested.store
+        if store is None or not store.cases:
+            raise NothingToIndexError(
+                "Nothing to index: no case could be read from " + ", ".join(map(str, paths)),
+                ingested,
+            )
+        built = build_index(
+            store.cases,
+            data_dir,
+            embedder,
+            dense_kind=options.dense_kind,
+            rebuild=options.rebuild,
+            batch_size=options.batch_size,
+            on_progress=report_progress,
+            engine=engine,
         )
+        sentences = None
+        if options.sentences:
+            sentences = prepare_for_index(
+                data_dir, embedder, on_progress=report_progress, store=sentence_store,
+                engine=engine,
+            )  # fmt: skip
+    finally:
+        if own_engine:
+            engine.close()
     report_progress("done", 1, 1)
     return UpdateReport(ingested, built, sentences, time.perf_counter() - started)

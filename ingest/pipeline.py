@@ -1,9 +1,15 @@
 """Ingest: files and folders in, an updated case store out.
 
 A run lists the input files, reuses what the previous store holds for unchanged files,
-reads new and changed ones, merges near-duplicate cases across files, gives every case a
+reads new and changed ones (each in a worker process with a time and memory budget, see
+:mod:`ingest.isolation`), merges near-duplicate cases across files, gives every case a
 stable id and chunks, and writes the store atomically. Files that were under a given root
 and are gone lose their cases; files ingested from other roots are kept.
+
+Linked folders are followed, once: every folder is read under its own path first, and a
+link to a folder that is read already (an alias, or a loop back up the tree) is listed as
+skipped with the folder it points to. Links are common in corpora assembled from shared
+folders, and files behind links are read like any other file.
 """
 
 from __future__ import annotations
@@ -16,18 +22,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from casesearch.core.progress import Progress, no_progress
-from casesearch.ingest.chunking import chunk_spans
 from casesearch.ingest.dedup import near_duplicate_pairs
-from casesearch.ingest.draft import assemble
 from casesearch.ingest.ids import case_id, chunk_id, short_hash
-from casesearch.ingest.language import UNKNOWN, language_of
+from casesearch.ingest.isolation import FileReader, FileRequest
 from casesearch.ingest.model import Case, Chunk
 from casesearch.ingest.options import IngestOptions
-from casesearch.ingest.readers import Skip, read_cases
+from casesearch.ingest.parsing import chunk_layout
+from casesearch.ingest.paths import clean_text, key_of_path, path_of_key, readable
 from casesearch.ingest.store import SourceRecord, Store, load_store, save_store
 
 #: Bump when parsing changes what a file turns into; stores from older code are re-read.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 @dataclass
@@ -63,67 +68,125 @@ class IngestReport:
 
 @dataclass
 class _Input:
+    """A file to ingest: where it is, and its key, label and collection (all readable)."""
+
     path: Path
     label: str
     collection: str
 
+    @property
+    def key(self) -> str:
+        return key_of_path(self.path)
+
 
 @dataclass
 class _Pending:
-    """A case whose id and chunks are not settled yet."""
+    """A case whose id and chunks are not settled yet.
+
+    ``passages`` holds the chunks of a case that was just read, as ``(start, end, part)``.
+    """
 
     case: Case
     spans: list[tuple[str | None, int, int]]
     order: tuple[str, int]
     noise: float
     carried: bool
+    passages: list[tuple[int, int, int]] | None = None
 
 
 def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
+def _skip(path: Path, reason: str) -> dict[str, str]:
+    return {"path": key_of_path(path), "reason": reason}
+
+
+@dataclass
+class _Walk:
+    """Input files found so far, skipped entries, and the folders read (by device/inode)."""
+
+    inputs: dict[str, _Input] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    folders: dict[tuple[int, int], Path] = field(default_factory=dict)
+    links: list[tuple[Path, Path]] = field(default_factory=list)
+
+    def tree(self, top: Path, root: Path) -> None:
+        """Files under ``top`` (``root`` or a linked folder below it), without following
+        links; the links to folders found on the way are kept for :meth:`follow_links`."""
+        base = root.parent
+        errors: list[OSError] = []
+        for folder, dirs, files in os.walk(top, onerror=errors.append):
+            here = Path(folder)
+            try:
+                st = os.stat(here)
+                self.folders.setdefault((st.st_dev, st.st_ino), here)
+            except OSError:
+                pass
+            keep: list[str] = []
+            for d in sorted(dirs):
+                if _is_hidden(d):
+                    self.skipped.append(_skip(here / d, "hidden folder, not searched"))
+                elif os.path.islink(here / d):
+                    self.links.append((here / d, root))
+                else:
+                    keep.append(d)
+            dirs[:] = keep
+            rel = here.relative_to(root)
+            collection = readable(root.name if str(rel) == "." else rel.as_posix())
+            for name in sorted(files):
+                path = here / name
+                label = readable(path.relative_to(base).as_posix())
+                self.inputs.setdefault(key_of_path(path), _Input(path, label, collection))
+        for err in errors:
+            self.skipped.append(_skip(Path(err.filename), f"cannot read folder: {err.strerror}"))
+
+    def follow_links(self) -> None:
+        """Read linked folders that are not read already; list the others as skipped."""
+        while self.links:
+            link, root = self.links.pop(0)
+            try:
+                st = os.stat(link)
+            except OSError as exc:
+                self.skipped.append(_skip(link, f"cannot read folder link: {exc.strerror}"))
+                continue
+            seen = self.folders.get((st.st_dev, st.st_ino))
+            if seen is None:
+                self.tree(link, root)
+                continue
+            shown = readable(str(seen))
+            if Path(os.path.realpath(link.parent)).is_relative_to(os.path.realpath(link)):
+                reason = f"folder link loop: it points back up to {shown}"
+            else:
+                reason = f"folder link to {shown}, which is read already"
+            self.skipped.append(_skip(link, reason))
+
+
 def _enumerate(
     paths: list[Path],
 ) -> tuple[list[_Input], list[dict[str, str]], list[Path]]:
     """Input files under the given paths, sorted; plus skipped entries and resolved roots."""
-    inputs: dict[str, _Input] = {}
-    skipped: list[dict[str, str]] = []
+    walk = _Walk()
     roots: list[Path] = []
     for given in paths:
         root = Path(os.path.abspath(Path(given).expanduser()))
         roots.append(root)
         if root.is_dir():
-            base = root.parent
-            errors: list[OSError] = []
-            for folder, dirs, files in os.walk(root, onerror=errors.append):
-                here = Path(folder)
-                for d in sorted(dirs):
-                    if _is_hidden(d):
-                        skipped.append(
-                            {"path": str(here / d), "reason": "hidden folder, not searched"}
-                        )
-                dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
-                for name in sorted(files):
-                    path = here / name
-                    rel = here.relative_to(root)
-                    collection = root.name if str(rel) == "." else rel.as_posix()
-                    inputs.setdefault(
-                        str(path), _Input(path, path.relative_to(base).as_posix(), collection)
-                    )
-            for err in errors:
-                skipped.append(
-                    {"path": str(err.filename), "reason": f"cannot read folder: {err.strerror}"}
-                )
+            walk.tree(root, root)
         elif root.exists() or root.is_symlink():
-            inputs.setdefault(str(root), _Input(root, root.name, root.parent.name))
+            walk.inputs.setdefault(
+                key_of_path(root), _Input(root, readable(root.name), readable(root.parent.name))
+            )
         else:
-            skipped.append({"path": str(root), "reason": "not found"})
-    return sorted(inputs.values(), key=lambda i: str(i.path)), skipped, roots
+            walk.skipped.append(_skip(root, "not found"))
+    # Links last, so that every folder is read under its own path when it has one.
+    walk.follow_links()
+    inputs = sorted(walk.inputs.items())
+    return [inp for _, inp in inputs], walk.skipped, roots
 
 
-def _under(path: str, roots: list[Path]) -> bool:
-    p = Path(path)
+def _under(key: str, roots: list[Path]) -> bool:
+    p = path_of_key(key)
     return any(p == r or r in p.parents for r in roots)
 
 
@@ -166,53 +229,24 @@ def _read_bytes(inp: _Input, options: IngestOptions) -> tuple[bytes | None, Sour
     return data, record
 
 
-def _lang_code(value: str | None) -> str | None:
-    if not value:
-        return None
-    code = value.strip().lower().replace("_", "-").split("-")[0]
-    return code if code.isalpha() and 2 <= len(code) <= 3 else None
-
-
-def _parse(
-    inp: _Input, data: bytes, record: SourceRecord, options: IngestOptions
-) -> list[_Pending]:
+def _parse(inp: _Input, data: bytes, record: SourceRecord, reader: FileReader) -> list[_Pending]:
     """Cases of one file; sets ``record`` to skipped with a reason when there are none."""
-    try:
-        found = read_cases(inp.path, data, options)
-    except Skip as exc:
-        record.status, record.reason = "skipped", str(exc)
+    request = FileRequest(inp.path, data, inp.key, inp.collection, readable(inp.path.stem))
+    outcome = reader.read(request)
+    if outcome.parsed is None:
+        record.status, record.reason = "skipped", clean_text(outcome.reason or "skipped")
+        if outcome.over_budget:
+            record.budget = reader.options.budget_key()
         return []
-    except Exception as exc:  # a reader bug must not stop the other files
-        record.status, record.reason = "skipped", f"unreadable ({type(exc).__name__}: {exc})"[:200]
-        return []
-    record.noise = round(found.noise, 4)
-    container: str | None = None
-    if found.kind == "list" and len(found.drafts) > 1:
-        sample = "\n".join(p.body for d in found.drafts[:200] for p in d.parts)
-        container = language_of(sample, min_chars=options.lang_min_chars)
-    collection = inp.path.stem if found.kind != "single" else inp.collection
-    pending: list[_Pending] = []
-    for idx, draft in enumerate(found.drafts):
-        text, sections, spans = assemble(draft.parts)
-        lang = _lang_code(draft.lang) or language_of(
-            text,
-            inherit=container,
-            min_chars=options.lang_min_chars,
-            reliable_chars=options.lang_reliable_chars,
+    parsed = outcome.parsed
+    record.noise = parsed.noise
+    record.note = parsed.note
+    return [
+        _Pending(case, spans, (inp.key, idx), record.noise, carried=False, passages=found)
+        for idx, (case, spans, found) in enumerate(
+            zip(parsed.cases, parsed.spans, parsed.passages, strict=True)
         )
-        case = Case(
-            id="",
-            title=draft.title,
-            text=text,
-            lang=lang,
-            source=str(inp.path),
-            collection=collection,
-            url=draft.url,
-            sections=sections,
-            fields=dict(draft.fields),
-        )
-        pending.append(_Pending(case, spans, (str(inp.path), idx), record.noise, carried=False))
-    return pending
+    ]
 
 
 def _carry(case: Case, position: int, noise: float) -> _Pending:
@@ -297,35 +331,17 @@ def _assign_ids(pending: list[_Pending], previous: Store | None, labels: dict[st
 
 
 def _chunk(p: _Pending, options: IngestOptions) -> None:
-    """(Re)build a case's chunks; carried cases keep theirs and are only renumbered."""
+    """Give a case its chunks with ids: carried cases keep theirs, read ones take the
+    passages found when they were read, a carried case merged with a changed duplicate is
+    chunked anew."""
     case = p.case
     if p.carried and case.chunks:
-        case.chunks = [
-            Chunk(chunk_id(case.id, i), c.start, c.end, c.section, c.lang)
-            for i, c in enumerate(case.chunks)
-        ]
-        return
-    chunks: list[Chunk] = []
-    spans = p.spans or [(None, 0, len(case.text))]
-    for title, start, end in spans:
-        lang = case.lang
-        if len(spans) > 1:
-            lang = language_of(
-                case.text[start:end],
-                inherit=case.lang if case.lang != UNKNOWN else None,
-                min_chars=options.lang_min_chars,
-                reliable_chars=options.lang_reliable_chars,
-            )
-        for span in chunk_spans(
-            case.text,
-            start,
-            end,
-            target_words=options.chunk_words,
-            max_words=options.max_chunk_words,
-            overlap=options.overlap_sentences,
-        ):
-            chunks.append(Chunk(chunk_id(case.id, len(chunks)), span.start, span.end, title, lang))
-    case.chunks = chunks
+        layout = case.chunks
+    else:
+        layout = chunk_layout(case, p.spans, options, p.passages)
+    case.chunks = [
+        Chunk(chunk_id(case.id, i), c.start, c.end, c.section, c.lang) for i, c in enumerate(layout)
+    ]
 
 
 def ingest_paths(
@@ -355,7 +371,7 @@ def ingest_paths(
         and previous.options == options.fingerprint()
     )
     inputs, walk_skipped, roots = _enumerate(paths)
-    by_key = {str(i.path): i for i in inputs}
+    by_key = {i.key: i for i in inputs}
     prev_sources = previous.sources if previous else {}
     prev_cases_by_source: dict[str, list[Case]] = {}
     for c in previous.cases if previous else []:
@@ -371,7 +387,7 @@ def ingest_paths(
     report_progress = on_progress or no_progress
     for done, inp in enumerate(inputs):
         report_progress("ingest", done, len(inputs))
-        key = str(inp.path)
+        key = inp.key
         data, record = _read_bytes(inp, options)
         old = prev_sources.get(key)
         if (
@@ -379,6 +395,7 @@ def ingest_paths(
             and old is not None
             and old.fingerprint == record.fingerprint
             and record.fingerprint
+            and old.budget in (None, options.budget_key())
         ):
             records[key] = replace(
                 old, mtime=record.mtime, label=inp.label, collection=old.collection
@@ -391,7 +408,8 @@ def ingest_paths(
     if not reusable:
         # Code or settings changed: re-read earlier sources outside the roots too.
         for key, rec in outside.items():
-            inp = _Input(Path(key), rec.label or Path(key).name, rec.collection)
+            path = path_of_key(key)
+            inp = _Input(path, rec.label or readable(path.name), rec.collection)
             by_key[key] = inp
             data, record = _read_bytes(inp, options)
             records[key], datas[key] = record, data
@@ -413,7 +431,8 @@ def ingest_paths(
         for key in extra:
             carried_keys.discard(key)
             rec = prev_sources[key]
-            inp = by_key.get(key) or _Input(Path(key), rec.label or Path(key).name, rec.collection)
+            path = path_of_key(key)
+            inp = by_key.get(key) or _Input(path, rec.label or readable(path.name), rec.collection)
             by_key[key] = inp
             data, record = _read_bytes(inp, options)
             records[key], datas[key] = record, data
@@ -425,11 +444,12 @@ def ingest_paths(
         records[key] = rec
         for pos, c in enumerate(prev_cases_by_source.get(key, [])):
             pending.append(_carry(c, pos, rec.noise))
-    for key in sorted(datas):
-        data, record = datas[key], records[key]
-        if data is None:
-            continue
-        pending.extend(_parse(by_key[key], data, record, options))
+    with FileReader(options) as reader:
+        for key in sorted(datas):
+            data, record = datas[key], records[key]
+            if data is None:
+                continue
+            pending.extend(_parse(by_key[key], data, record, reader))
     # Carried cases merged away earlier must not point at files that are re-read now.
     for p in pending:
         if p.carried:
@@ -463,7 +483,7 @@ def ingest_paths(
     )
     save_store(store, data_dir)
 
-    run_keys = {str(i.path) for i in inputs}
+    run_keys = {i.key for i in inputs}
     run_cases = [c for c in store.cases if c.source in run_keys or set(c.also_sources) & run_keys]
     report = IngestReport(
         files=len(inputs),

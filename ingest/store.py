@@ -5,11 +5,16 @@ remembers every input file (fingerprint, status, case ids) so a re-run can tell 
 changed, unchanged and removed files apart. A write goes to a temporary file in the same
 folder, is flushed to disk and renamed over the old store, so a crash mid-write leaves the
 previous store whole.
+
+Paths are stored as keys (see :mod:`ingest.paths`), so a file name that is not UTF-8 cannot
+break the write; anything else that still holds a lone surrogate is written as a JSON
+``\\udcXX`` escape, which reads back to the same string.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -17,6 +22,7 @@ from casesearch.core.atomic import atomic_write_bytes
 from casesearch.ingest.model import Case, Chunk, Section
 
 FORMAT = 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 STORE_DIR = "store"
 STORE_FILE = "store.json"
 
@@ -36,6 +42,11 @@ class SourceRecord:
             used to disambiguate ids.
         collection: see :attr:`ingest.model.Case.collection`.
         noise: how messy the file's text is (see :func:`ingest.dedup.noise_score`).
+        note: how the file was read when that is worth knowing (e.g. a UTF-8 file with
+            lines in cp1252).
+        budget: for a file skipped over a time, memory or unpacked-size limit, those
+            limits (:meth:`ingest.options.IngestOptions.budget_key`): the file is tried
+            again when they change, not on every run.
     """
 
     fingerprint: str
@@ -47,6 +58,8 @@ class SourceRecord:
     label: str = ""
     collection: str = ""
     noise: float = 0.0
+    note: str | None = None
+    budget: str | None = None
 
 
 @dataclass
@@ -71,7 +84,8 @@ class Store:
         }
 
 
-def _case_from_json(raw: dict) -> Case:
+def case_from_json(raw: dict) -> Case:
+    """A case from its JSON form (``dataclasses.asdict`` of a :class:`Case`)."""
     return Case(
         id=raw["id"],
         title=raw["title"],
@@ -102,7 +116,7 @@ def load_store(data_dir: Path) -> Store | None:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         return None
     return Store(
-        cases=[_case_from_json(c) for c in raw.get("cases", [])],
+        cases=[case_from_json(c) for c in raw.get("cases", [])],
         sources={k: SourceRecord(**v) for k, v in raw.get("sources", {}).items()},
         skipped=list(raw.get("skipped", [])),
         parser_version=raw.get("parser_version", ""),
@@ -114,6 +128,10 @@ def save_store(store: Store, data_dir: Path) -> Path:
     """Write the store atomically (temp file, fsync, rename) and return its path."""
     path = store_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(store.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
+    text = json.dumps(store.to_json(), ensure_ascii=False, indent=1)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8")
     atomic_write_bytes(path, data)
     return path

@@ -11,9 +11,11 @@ import re
 
 from casesearch.ingest.blocks import Block, looks_like_heading, word_count
 from casesearch.ingest.draft import Draft, Part
+from casesearch.ingest.sentences import sentence_spans
 
 _FIELD_LABEL_WORDS = 4
 _FIELD_VALUE_WORDS = 10
+_TITLE_MAX_WORDS = 15
 
 
 def _key(label: str) -> str:
@@ -78,7 +80,7 @@ def single_case(blocks: list[Block], fallback_title: str, title_hint: str | None
             i = lead
     if not title:
         first = blocks[0].text if blocks else ""
-        title = first if first and word_count(first) <= 15 else fallback_title
+        title = first if first and word_count(first) <= _TITLE_MAX_WORDS else fallback_title
         i = 1 if first and title == first else 0
     fields: dict[str, str] = {}
     parts: list[Part] = [Part(None, "")]
@@ -107,3 +109,31 @@ def single_case(blocks: list[Block], fallback_title: str, title_hint: str | None
         i += 1
     close()
     return Draft(title=title, parts=[p for p in parts if p.body.strip()], fields=fields)
+
+
+def _short_title(line: str) -> str | None:
+    """The line when it is short enough for a title, else its first sentence if that is."""
+    if word_count(line) <= _TITLE_MAX_WORDS:
+        return line
+    spans = sentence_spans(line)
+    if spans:
+        first = line[spans[0][0] : spans[0][1]]
+        if word_count(first) <= _TITLE_MAX_WORDS:
+            return first
+    return None
+
+
+def short_note(blocks: list[Block], fallback_title: str, title_hint: str | None = None) -> Draft:
+    """A file too short for a title and a body (a one-line note): all its lines are the text.
+
+    A note is still a case. Its title is the one the format gives, else its first line, or
+    the first sentence of a long first line, else ``fallback_title``.
+
+    Args:
+        blocks: the note's blocks (at least one).
+        fallback_title: used when the first line is long and has no short first sentence.
+        title_hint: a title given by the format (an HTML ``<h1>`` or ``<title>``).
+    """
+    text = "\n".join(_render(b) for b in blocks)
+    title = title_hint or _short_title(blocks[0].text) or fallback_title
+    return Draft(title=title, parts=[Part(None, text)])

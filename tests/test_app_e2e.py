@@ -288,3 +288,90 @@ def test_browser_first_start_search_and_upload(server: AppServer, tmp_path: Path
         assert page.evaluate("() => window.__pwned") is None
         assert page.locator(".cs-excerpt script, .cs-excerpt img, .cs-title script").count() == 0
         page.screenshot(path=str(OUTPUT / "app-search-upload.png"), full_page=True)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's headless chromium through Playwright, for several browser contexts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def person(browser, locale: str):
+    """A new browser profile whose browser asks for ``locale`` (navigator and Accept-Language)."""
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1400, "height": 1600}, accept_downloads=True
+    )
+    return context.new_page()
+
+
+def test_browser_danish_export_share_and_more_like_this(server: AppServer, tmp_path: Path) -> None:
+    import pandas as pd
+
+    OUTPUT.mkdir(exist_ok=True)
+    with chromium() as browser:
+        page = person(browser, "da-DK")
+        page.goto(server.url)
+        # A Danish browser gets the Danish interface, and the link says so.
+        page.locator("input[aria-label='Dit spørgsmål']").wait_for(timeout=300_000)
+        page.wait_for_url("**lang=da**", timeout=30_000)
+        assert page.get_by_text("Prøv et spørgsmål på dansk").is_visible()
+
+        box = page.locator("input[aria-label='Dit spørgsmål']")
+        box.fill(QUESTION_DA)
+        box.press("Enter")
+        page.wait_for_function(
+            "q => [...document.querySelectorAll('.cs-query')].some(e => e.textContent === q)",
+            arg=QUESTION_DA,
+            timeout=60_000,
+        )
+        wait_complete(page)
+        found = [r["title"] for r in results(page)]
+        assert found and all(r["lang"] in ("Dansk", "Engelsk") for r in results(page))
+        assert page.get_by_text("Sådan matches").is_visible()  # the sidebar speaks Danish
+        page.screenshot(path=str(OUTPUT / "app-danish.png"), full_page=True)
+
+        # Export the list as CSV and read it back.
+        with page.expect_download(timeout=30_000) as info:
+            page.locator("[data-testid='stDownloadButton'] button", has_text="CSV").click()
+        csv_path = tmp_path / "export.csv"
+        info.value.save_as(str(csv_path))
+        table = pd.read_csv(csv_path, encoding="utf-8-sig")
+        assert table["Titel"].tolist() == found
+        assert table["Spørgsmål"].iloc[0] == QUESTION_DA
+        assert table["Placering"].tolist() == list(range(1, len(found) + 1))
+        assert table["Relevans"].between(0, 1).all()
+
+        # The address is a link: a colleague opening it sees the same list, in Danish.
+        link = page.url
+        assert "q=" in link and "lang=da" in link
+        colleague = person(browser, "en-US")  # an English browser, a Danish link
+        colleague.goto(link)
+        colleague.wait_for_function(
+            "q => [...document.querySelectorAll('.cs-query')].some(e => e.textContent === q)",
+            arg=QUESTION_DA,
+            timeout=120_000,
+        )
+        wait_complete(colleague)
+        colleague.screenshot(path=str(OUTPUT / "app-shared-link.png"), full_page=True)
+        assert [r["title"] for r in results(colleague)] == found
+        shared_box = colleague.locator("input[aria-label='Dit spørgsmål']")
+        shared_box.wait_for(state="visible", timeout=30_000)
+        assert shared_box.input_value() == QUESTION_DA
+        colleague.close()
+
+        # More like this, from the first result.
+        page.get_by_role("button", name="Flere som denne").first.click()
+        heading = page.get_by_role("heading", name=f"Cases som “{found[0]}”")
+        heading.wait_for(timeout=60_000)
+        wait_complete(page)
+        similar = [r["title"] for r in results(page)]
+        assert similar and found[0] not in similar
+        assert "like=" in page.url
+        page.screenshot(path=str(OUTPUT / "app-more-like-this.png"), full_page=True)

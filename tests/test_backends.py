@@ -11,8 +11,10 @@ import pytest
 from casesearch.index.model.backends import (
     AUTO,
     DEFAULT_BACKEND,
+    FALLBACK_BACKEND,
     SPECS,
     BackendUnavailableError,
+    cpu_has_bf16,
     resolve_backend,
 )
 from casesearch.ingest.model import Case, Chunk
@@ -45,7 +47,8 @@ def test_resolve_backend_names_and_auto(monkeypatch: pytest.MonkeyPatch) -> None
     assert resolve_backend("torch", default_model=True).name == "torch"
     assert resolve_backend(None, default_model=False).name == "torch"
     auto = resolve_backend(AUTO, default_model=True).name
-    assert auto == (DEFAULT_BACKEND if _available(DEFAULT_BACKEND) else "torch")
+    preferred = DEFAULT_BACKEND if cpu_has_bf16() else FALLBACK_BACKEND
+    assert auto == (preferred if _available(preferred) else "torch")
     assert resolve_backend(None, default_model=True).name == auto
     with pytest.raises(BackendUnavailableError, match="Unknown backend"):
         resolve_backend("tensorrt", default_model=True)

@@ -109,3 +109,46 @@ def test_index_appends_and_prepares_only_new_sentences(
     assert "append)" in third.stdout and "sentence vectors" not in third.stdout
     found = run("search", "fixing bicycles together", "-k", "1", data_dir=data_dir)
     assert "Bike repair cafe" in found.stdout and ">>>" in found.stdout
+
+
+def test_a_bad_line_in_a_queries_file_is_named_and_the_rest_answered(
+    seed_data_dir: Path, tmp_path: Path
+) -> None:
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        json.dumps({"_id": "a", "text": "klimaborgerting"}) + "\n"
+        '{"_id": "b", "text": "unfinished\n'
+        "[1, 2]\n" + json.dumps({"_id": "d", "text": "unge i byudvikling"}) + "\n",
+        encoding="utf-8",
+    )
+    out = run(
+        "search", "--queries", str(queries), "-k", "2", "--no-highlight", data_dir=seed_data_dir
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    assert f"line 2 of {queries}" in out.stderr and f"line 3 of {queries}" in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["query_id"] for line in lines] == ["a", "2", "3", "d"]
+    assert len(lines[0]["results"]) == 2 and len(lines[3]["results"]) == 2
+    assert "error" in lines[1] and "error" in lines[2]
+
+
+def test_a_number_of_results_below_one_is_refused(seed_data_dir: Path) -> None:
+    for k in ("0", "-3", "many"):
+        out = run("search", "klimaborgerting", "-k", k, data_dir=seed_data_dir)
+        assert out.returncode == 2, k
+        assert "Traceback" not in out.stderr
+        assert "-k" in out.stderr
+
+
+def test_search_piped_into_head_ends_quietly(seed_data_dir: Path) -> None:
+    command = (
+        f"{sys.executable} -m casesearch.cli.main search klimaborgerting -k 1000 "
+        f"--json --no-highlight --data-dir {seed_data_dir} | head -1"
+    )
+    out = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True, text=True, timeout=600, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert out.stdout.count("\n") == 1 and out.stdout.strip()
+    assert "Traceback" not in out.stderr and "BrokenPipeError" not in out.stderr

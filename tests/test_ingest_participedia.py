@@ -12,8 +12,15 @@ from casesearch.ingest.options import IngestOptions
 from casesearch.ingest.pipeline import ingest_paths
 from casesearch.ingest.store import load_store
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-NODES = SHARED / "participedia" / "participedia-2016-nodes.jsonl"
+# ../shared/data next to the checkout; a worktree one folder deeper finds it one level up.
+NODES = next(
+    (
+        base / "shared" / "data" / "participedia" / "participedia-2016-nodes.jsonl"
+        for base in Path(__file__).resolve().parents[2:4]
+        if (base / "shared" / "data").is_dir()
+    ),
+    Path("../shared/data/participedia/participedia-2016-nodes.jsonl"),
+)
 
 pytestmark = pytest.mark.shared_data
 

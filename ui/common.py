@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from casesearch.core.config import ModelSettings, env_settings, resolve_data_dir
+from casesearch.ui import access
 from casesearch.ui.service import AppService
 
 log = logging.getLogger("casesearch.app")
@@ -18,8 +19,10 @@ PAGES: dict[str, StreamlitPage] = {}
 
 
 @st.cache_resource(show_spinner=False)
-def _service(data_dir: str, model: str | None, backend: str | None, download: bool) -> AppService:
-    return AppService(Path(data_dir), ModelSettings(model, backend, download))
+def _service(
+    data_dir: str, model: str | None, backend: str | None, download: bool, read_only: bool
+) -> AppService:
+    return AppService(Path(data_dir), ModelSettings(model, backend, download), read_only=read_only)
 
 
 def data_dir() -> Path:
@@ -34,7 +37,9 @@ def service() -> AppService:
     (``CASESEARCH_DATA_DIR``, ``CASESEARCH_MODEL``, ``CASESEARCH_BACKEND``, ...).
     """
     model = env_settings()
-    return _service(str(data_dir()), model.model, model.backend, model.allow_download)
+    return _service(
+        str(data_dir()), model.model, model.backend, model.allow_download, access.read_only()
+    )
 
 
 def go_to(page: str) -> None:

@@ -8,17 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from casesearch.ingest.model import Case
-from casesearch.ui import common
+from casesearch.ui import access, common
+from casesearch.ui.i18n import current, lang_name, t
 from casesearch.ui.progress import phase_fraction, phase_label
 from casesearch.ui.render import (
     collection_label,
-    language_name,
     link_html,
     literal,
     safe_url,
     short,
 )
-from casesearch.ui.search_page import _lang_badge, _source_label
+from casesearch.ui.search_page import lang_badge, source_label
 from casesearch.ui.service import UPLOAD_TYPES, uploads_dir
 
 
@@ -45,27 +45,25 @@ def full_text_html(case: Case) -> str:
 def _show_case(case: Case) -> None:
     st.markdown(
         f'<div class="cs-head"><span class="cs-title">{literal(case.title)}</span>'
-        f'</div><div class="cs-meta" style="margin-left:0">{_lang_badge(case.lang)}'
-        f"<span>{literal(collection_label(case.collection))}</span></div>",
+        f'</div><div class="cs-meta" style="margin-left:0">{lang_badge(case.lang)}'
+        f"<span>{literal(collection_label(case.collection) or t('collection.none'))}</span></div>",
         unsafe_allow_html=True,
     )
-    sources = [_source_label(case.source)]
-    sources += [_source_label(s) for s in case.also_sources]
-    meta = [
-        f"Source file{'s' if len(sources) > 1 else ''}: "
-        + ", ".join(f"<code>{literal(s)}</code>" for s in sources)
-    ]
+    sources = [source_label(case.source)]
+    sources += [source_label(s) for s in case.also_sources]
+    label = t("case.source_files") if len(sources) > 1 else t("case.source_file")
+    meta = [f"{literal(label)}: " + ", ".join(f"<code>{literal(s)}</code>" for s in sources)]
     url = safe_url(case.url)
     if url:
-        meta.insert(0, f"Web page: {link_html(url, short(url, 80))}")
+        meta.insert(0, f"{literal(t('case.web_page'))}: {link_html(url, short(url, 80))}")
     st.markdown(f'<div class="cs-muted">{" · ".join(meta)}</div>', unsafe_allow_html=True)
     fields = case.fields
     if fields:
-        with st.expander(f"Template fields ({len(fields)})"):
+        with st.expander(t("corpus.fields", n=len(fields))):
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Field": k.replace("_", " ").capitalize(), "Value": v}
+                        {t("corpus.field"): k.replace("_", " ").capitalize(), t("corpus.value"): v}
                         for k, v in fields.items()
                     ]
                 ),
@@ -76,22 +74,23 @@ def _show_case(case: Case) -> None:
 
 
 def _upload_section() -> None:
+    if access.read_only():
+        st.info(t("upload.read_only"))
+        return
     service = common.service()
-    st.subheader("Add case files")
-    st.caption(
-        "Text, Markdown, HTML, PDF, Word (.docx), or a table export (.csv / .jsonl with one "
-        "case per row). Files are kept in the data directory and searchable for everyone as "
-        "soon as they are indexed. A file with the same name as an earlier upload replaces it."
-    )
+    st.subheader(t("upload.title"))
+    st.caption(t("upload.caption"))
     with st.form("upload", clear_on_submit=True):
-        files = st.file_uploader("Case files", type=list(UPLOAD_TYPES), accept_multiple_files=True)
-        go = st.form_submit_button("Add to the search index", type="primary")
+        files = st.file_uploader(
+            t("upload.files"), type=list(UPLOAD_TYPES), accept_multiple_files=True
+        )
+        go = st.form_submit_button(t("upload.button"), type="primary")
     if not go:
         return
     if not files:
-        st.info("Choose one or more files first.")
+        st.info(t("upload.choose"))
         return
-    bar = st.progress(0.0, text="Saving files…")
+    bar = st.progress(0.0, text=t("upload.saving"))
 
     def progress(phase: str, done: int, total: int) -> None:
         bar.progress(phase_fraction(phase, done, total), text=phase_label(phase, done, total))
@@ -101,7 +100,7 @@ def _upload_section() -> None:
     except Exception as exc:
         common.log.exception("upload failed")
         bar.empty()
-        st.error(f"The files could not be added: {exc}")
+        st.error(t("upload.failed", error=exc))
         return
     bar.empty()
     folder = uploads_dir(common.data_dir()).resolve()
@@ -116,18 +115,21 @@ def _upload_section() -> None:
     ]
     if added:
         st.success(
-            f"Added {len(added)} case{'s' if len(added) != 1 else ''} from {len(saved)} "
-            f"file{'s' if len(saved) != 1 else ''} in {result.seconds:.0f} s. "
-            "They can be found on the Search page now."
+            t(
+                "upload.added",
+                cases=len(added),
+                files=len(saved),
+                seconds=f"{result.seconds:.0f}",
+            )
         )
         st.markdown(
-            "".join(f"<div>• {literal(c.title)} {_lang_badge(c.lang)}</div>" for c in added),
+            "".join(f"<div>• {literal(c.title)} {lang_badge(c.lang)}</div>" for c in added),
             unsafe_allow_html=True,
         )
     for item in skipped:
-        st.warning(f"{Path(item['path']).name} was not added: {item['reason']}")
+        st.warning(t("upload.skipped", name=Path(item["path"]).name, reason=item["reason"]))
     if not added and not skipped:
-        st.info("The files were read, but they hold no new cases (already in the corpus?).")
+        st.info(t("upload.nothing_new"))
 
 
 def page() -> None:
@@ -135,37 +137,38 @@ def page() -> None:
     service = common.service()
     searcher = service.searcher()
     cases = searcher.cases
-    st.title("Corpus")
+    st.title(t("corpus.title"))
     langs = sorted({c.lang for c in cases})
     by_lang = {code: sum(1 for c in cases if c.lang == code) for code in langs}
     cols = st.columns(3)
-    cols[0].metric("Cases", len(cases))
-    cols[1].metric("Passages indexed", len(searcher.chunks))
-    cols[2].metric("Collections", len(searcher.collections))
+    cols[0].metric(t("corpus.cases"), len(cases))
+    cols[1].metric(t("corpus.passages"), len(searcher.chunks))
+    cols[2].metric(t("corpus.collections"), len(searcher.collections))
     st.caption(
-        "By language: "
-        + " · ".join(f"{language_name(code)} {n}" for code, n in sorted(by_lang.items()))
+        t("corpus.by_language")
+        + " "
+        + " · ".join(f"{lang_name(code)} {n}" for code, n in sorted(by_lang.items()))
     )
 
-    browse, add = st.tabs(["Browse cases", "Add case files"])
+    browse, add = st.tabs([t("corpus.browse"), t("upload.title")])
     with add:
         _upload_section()
     with browse:
         left, mid, right = st.columns([1, 2, 2])
         lang = left.selectbox(
-            "Language",
+            t("corpus.language"),
             ["any", *langs],
-            format_func=lambda c: "Any" if c == "any" else language_name(c),
+            format_func={"any": t("corpus.any"), **{c: lang_name(c) for c in langs}}.__getitem__,
             key="corpus_lang",
         )
         chosen = mid.multiselect(
-            "Collection",
+            t("search.collection"),
             searcher.collections,
             format_func=lambda c: short(c, 50),
             key="corpus_coll",
-            placeholder="All collections",
+            placeholder=t("search.all_collections"),
         )
-        needle = right.text_input("Title contains", key="corpus_title").casefold().strip()
+        needle = right.text_input(t("corpus.title_contains"), key="corpus_title").casefold().strip()
         shown = [
             c
             for c in cases
@@ -176,26 +179,26 @@ def page() -> None:
         table = pd.DataFrame(
             [
                 {
-                    "Title": c.title,
-                    "Language": language_name(c.lang),
-                    "Collection": collection_label(c.collection),
-                    "Words": len(c.text.split()),
-                    "Source": _source_label(c.source),
+                    t("corpus.col_title"): c.title,
+                    t("corpus.language"): lang_name(c.lang),
+                    t("search.collection"): collection_label(c.collection),
+                    t("corpus.col_words"): len(c.text.split()),
+                    t("corpus.col_source"): source_label(c.source),
                 }
                 for c in shown
             ]
         )
-        st.caption(f"{len(shown)} of {len(cases)} cases")
+        st.caption(t("corpus.shown", shown=len(shown), total=len(cases)))
         if not table.empty:
             st.dataframe(table, hide_index=True, use_container_width=True, height=280)
         if not shown:
-            st.info("No case matches these filters.")
+            st.info(t("corpus.no_match"))
             return
         ids = [c.id for c in shown]
         titles = {c.id: c.title for c in shown}
         wanted = st.session_state.get("corpus_case")
         case_id = st.selectbox(
-            "Read a case",
+            t("corpus.read"),
             ids,
             index=ids.index(wanted) if wanted in ids else 0,
             format_func=lambda i: short(titles.get(i or "", i or ""), 100),
@@ -203,5 +206,13 @@ def page() -> None:
         st.session_state["corpus_case"] = case_id
         case = searcher.case(case_id)
         if case is not None:
+            page = common.PAGES.get("case")
+            if page is not None:
+                st.page_link(
+                    page,
+                    label=t("corpus.open_case_page"),
+                    icon=":material/article:",
+                    query_params={"case": case.id, "lang": current()},
+                )
             with st.container(border=True):
                 _show_case(case)

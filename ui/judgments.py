@@ -26,8 +26,9 @@ LOG = "judgments.jsonl"
 QUERIES = "queries.jsonl"
 QRELS = "qrels/test.tsv"
 
-#: Grades as in eval/questions: 2 answers the question, 1 useful background, 0 not relevant.
-GRADES: dict[int, str] = {2: "Answers the question", 1: "Useful background", 0: "Not relevant"}
+#: Grades as in eval/questions: 2 answers the question, 1 useful background, 0 not relevant
+#: (their words are the message catalogue's ``grade.<n>``), best first.
+GRADES: tuple[int, ...] = (2, 1, 0)
 
 _LOCK = threading.Lock()  # one writer at a time across all sessions of the process
 

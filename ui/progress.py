@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-#: What :meth:`casesearch.ui.service.AppService.update` reports, in order, as users should
-#: read it.
-PHASES = {
-    "model": "Loading the language model",
-    "ingest": "Reading the case files",
-    "embed": "Indexing passages",
-    "save": "Saving the index",
-    "sentences": "Preparing sentence highlights",
-    "load": "Opening the index",
-    "done": "Ready",
-}
+from casesearch.ui.i18n import t
+
+#: What :meth:`casesearch.ui.service.AppService.update` reports, in order; each phase's
+#: words are the catalogue's ``phase.<name>``.
+PHASES = ("wait", "model", "ingest", "embed", "save", "sentences", "load", "done")
 
 #: Bar position of the phases whose length is not known; ``embed`` fills the space between.
-_FIXED = {"model": 0.02, "ingest": 0.08, "save": 0.95, "sentences": 0.97, "load": 0.99, "done": 1.0}
+_FIXED = {
+    "wait": 0.0,
+    "model": 0.02,
+    "ingest": 0.08,
+    "save": 0.95,
+    "sentences": 0.97,
+    "load": 0.99,
+    "done": 1.0,
+}
 
 
 def phase_fraction(phase: str, done: int, total: int) -> float:
@@ -27,7 +29,7 @@ def phase_fraction(phase: str, done: int, total: int) -> float:
 
 def phase_label(phase: str, done: int, total: int) -> str:
     """The text beside the bar, with a count while passages are embedded."""
-    label = PHASES.get(phase, phase)
+    label = t(f"phase.{phase}") if phase in PHASES else phase
     if phase == "embed" and total > 1:
-        label += f" — {done} of {total}"
+        label += " — " + t("phase.count", done=done, total=total)
     return label + "…" if phase != "done" else label

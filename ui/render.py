@@ -10,14 +10,10 @@ both ``st.markdown`` and HTML. Only markup written here (spans, marks, badges) i
 from __future__ import annotations
 
 import html
-import math
 from urllib.parse import urlsplit
 
 #: Characters with a meaning in markdown, GitHub extensions, Streamlit directives or LaTeX.
 _SPECIAL = set("\\`*_{}[]()#+-.!|<>&:$~=^@%\"'")
-
-LANGUAGE_NAMES = {"da": "Danish", "en": "English", "sv": "Swedish", "no": "Norwegian"}
-LANGUAGE_NAMES_DA = {"da": "dansk", "en": "engelsk"}
 
 
 def literal(text: str) -> str:
@@ -37,11 +33,6 @@ def literal(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def language_name(code: str) -> str:
-    """English name of a language code, for badges and filters."""
-    return LANGUAGE_NAMES.get(code, "Unknown language" if code == "unknown" else code.upper())
 
 
 def safe_url(url: str | None) -> str | None:
@@ -135,33 +126,13 @@ def context_window(text: str, start: int, end: int, extra: int = 1200) -> tuple[
     return lo, hi
 
 
-#: Cosine similarity of multilingual-e5-small between question and passage: the model's scores
-#: are compressed into roughly 0.70-0.90, so plain percentages would mislead.
-MATCH_LEVELS = ((0.86, "Strong match", 3), (0.83, "Good match", 2), (0.0, "Weak match", 1))
-
-
-def match_level(similarity: float, relative: float) -> tuple[str, int]:
-    """A word people understand for how well a case matches, with 1-3 dots.
-
-    Uses the passage's similarity to the question; keyword-only searches have none, so
-    their position relative to the best result decides.
-    """
-    if similarity is None or math.isnan(similarity):
-        if relative >= 0.75:
-            return "Strong match", 3
-        if relative >= 0.4:
-            return "Good match", 2
-        return "Weak match", 1
-    for threshold, label, dots in MATCH_LEVELS:
-        if similarity >= threshold:
-            return label, dots
-    return "Weak match", 1
-
-
 def collection_label(collection: str) -> str:
-    """A folder or file-stem collection name as words ("inspiration-til-praksis" -> ...)."""
+    """A folder or file-stem collection name as words ("inspiration-til-praksis" -> ...).
+
+    Empty when there is none; the page then shows the catalogue's word for that.
+    """
     words = str(collection).replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:] if words else "(no collection)"
+    return words[:1].upper() + words[1:] if words else ""
 
 
 def short(text: str, limit: int = 90) -> str:

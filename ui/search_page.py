@@ -1,4 +1,11 @@
-"""The Search page: ask a question, read the matching cases, say which ones helped."""
+"""The Search page: ask a question, read the matching cases, keep and share them.
+
+Every search is a link (:mod:`casesearch.ui.link_state`); every result says how likely it is
+to answer the question (the calibrated relevance of
+:mod:`casesearch.index.search.relevance`), and a list where nothing is likely to answer says
+so. The list can be downloaded (CSV, Excel, Markdown), and any case leads to the cases most
+like it and to its own page.
+"""
 
 from __future__ import annotations
 
@@ -8,45 +15,33 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from casesearch.core.config import DEFAULT_CORPUS
+from casesearch.index.search import export
 from casesearch.index.search.response import SearchFilters, SearchResponse, SearchResult
 from casesearch.index.search.searcher import QueryError, Searcher
-from casesearch.ui import common
+from casesearch.ui import access, common, link_state
+from casesearch.ui.i18n import current, lang_list, lang_name, t
 from casesearch.ui.judgments import GRADES, Judgment, JudgmentStore, query_id
+from casesearch.ui.messages import EXAMPLES
 from casesearch.ui.render import (
     collection_label,
     context_window,
-    language_name,
     link_html,
     literal,
     marked_html,
-    match_level,
     safe_url,
     short,
     tidy_excerpt,
 )
 from casesearch.ui.service import SearchRequest
 
-EXAMPLES_EN = (
-    "how to involve unemployed residents in waste work",
-    "co-creation in deprived social housing estates, what works",
-    "lonely elderly people - intergenerational community projects",
-)
-EXAMPLES_DA = (
-    "hvordan inddrager man unge i byudvikling?",
-    "erfaringer med borgerbudgetter",
-    "kan man bruge kunstnere i inddragelsesprocesser?",
-)
-
-MODES = {
-    "hybrid": "Meaning + keywords (recommended)",
-    "dense": "Meaning only",
-    "bm25": "Keywords only",
-}
+MODES = ("hybrid", "dense", "bm25")
 
 #: Sidebar settings kept when the user visits another page and comes back.
 SETTING_KEYS = ("opt_lang", "opt_collections", "opt_field", "opt_field_value", "opt_mode", "opt_k")
 
 EXCERPT_CHARS = 650
+#: Dots shown for each match word.
+DOTS = {"strong": 3, "good": 2, "weak": 1}
 
 
 # --------------------------------------------------------------------------- state
@@ -54,6 +49,16 @@ def _ask(question: str) -> None:
     """Callback of the example buttons: fill the box and search."""
     st.session_state["query_input"] = question
     st.session_state["query"] = question
+    st.session_state.pop("like", None)
+
+
+def _more_like(case_id: str) -> None:
+    """Callback of "More like this": show the cases closest to this one."""
+    st.session_state["like"] = case_id
+
+
+def _back_to_question() -> None:
+    st.session_state.pop("like", None)
 
 
 def _keep_settings() -> None:
@@ -65,61 +70,98 @@ def _keep_settings() -> None:
         st.session_state["query_input"] = st.session_state.get("query", "")
 
 
+def _apply_link(searcher: Searcher) -> None:
+    """When the page was opened from a link, its search decides the widgets' values."""
+    state = link_state.changed_from_outside()
+    if state is None:
+        return
+    if state.query:
+        st.session_state["query"] = state.query
+        st.session_state["query_input"] = state.query
+    if state.like and searcher.case(state.like) is not None:
+        st.session_state["like"] = state.like
+    else:
+        st.session_state.pop("like", None)
+    st.session_state["opt_mode"] = state.mode if state.mode in MODES else "hybrid"
+    st.session_state["opt_k"] = min(30, max(3, state.k))
+    lang = state.filters.lang
+    st.session_state["opt_lang"] = lang if lang in searcher.languages else "any"
+    st.session_state["opt_collections"] = [
+        c for c in state.filters.collections if c in searcher.collections
+    ]
+    st.session_state["opt_field"] = ""
+    st.session_state.pop("opt_field_value", None)
+    if state.filters.fields:
+        key, value = state.filters.fields[0]
+        values = searcher.field_values()
+        if key in values:
+            st.session_state["opt_field"] = key
+            if len(values[key]) > 30 or value in values[key]:
+                st.session_state["opt_field_value"] = value
+
+
 def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
     """Filters and search settings; returns (filters, mode, number of results)."""
     sb = st.sidebar
-    sb.header("Filters")
+    sb.header(t("search.filters"))
     langs = [code for code in searcher.languages if code != "unknown"]
+    # Labels are looked up now: Streamlit may format options outside this script run.
+    lang_labels = {"any": t("search.any_language")}
+    lang_labels.update({c: t("search.only_language", language=lang_name(c)) for c in langs})
     lang = sb.radio(
-        "Language of the case",
+        t("search.case_language"),
         options=["any", *langs],
-        format_func=lambda c: "Any language" if c == "any" else f"{language_name(c)} only",
+        format_func=lang_labels.__getitem__,
         key="opt_lang",
-        help="Questions in one language also find cases written in the other.",
+        help=t("search.case_language_help"),
     )
     collections = sb.multiselect(
-        "Collection",
+        t("search.collection"),
         options=searcher.collections,
-        format_func=lambda c: short(collection_label(c), 50),
+        format_func={
+            c: short(collection_label(c) or t("collection.none"), 50) for c in searcher.collections
+        }.__getitem__,
         key="opt_collections",
-        placeholder="All collections",
-        help="The folder or list page a case comes from.",
+        placeholder=t("search.all_collections"),
+        help=t("search.collection_help"),
     )
     fields: tuple[tuple[str, str], ...] = ()
     values = searcher.field_values()
     if values:
         field = sb.selectbox(
-            "Template field",
+            t("search.field"),
             options=["", *values],
-            format_func=lambda f: "No field filter" if not f else f.replace("_", " ").capitalize(),
+            format_func={
+                "": t("search.no_field"),
+                **{f: f.replace("_", " ").capitalize() for f in values},
+            }.__getitem__,
             key="opt_field",
-            help="Cases from filled-in templates have fields such as region or timescale.",
+            help=t("search.field_help"),
         )
         if field:
             options = values[field]
             if len(options) <= 30:
                 value = sb.selectbox(
-                    "Value",
+                    t("search.field_value"),
                     options=options,
                     format_func=lambda v: short(v, 60),
                     key="opt_field_value",
                 )
             else:
-                value = sb.text_input("Contains", key="opt_field_value")
+                value = sb.text_input(t("search.field_contains"), key="opt_field_value")
             if value:
                 fields = ((field, value),)
-    sb.header("Search")
+    sb.header(t("search.settings"))
+    st.session_state.setdefault("opt_mode", "hybrid")
     mode = sb.radio(
-        "How to match",
+        t("search.mode"),
         options=list(MODES),
-        format_func=MODES.get,
+        format_func={m: t(f"mode.{m}") for m in MODES}.__getitem__,
         key="opt_mode",
-        help="Meaning finds cases in both languages even without shared words; keywords "
-        "find exact terms (names, places) in the question's language; the default "
-        "combines both.",
+        help=t("search.mode_help"),
     )
     st.session_state.setdefault("opt_k", 10)
-    k = sb.slider("Number of cases", min_value=3, max_value=30, key="opt_k")
+    k = sb.slider(t("search.number"), min_value=3, max_value=30, key="opt_k")
     filters = SearchFilters(
         lang=None if lang == "any" else lang,
         collections=tuple(collections),
@@ -129,12 +171,13 @@ def _sidebar(searcher: Searcher) -> tuple[SearchFilters, str, int]:
 
 
 # --------------------------------------------------------------------------- pieces
-def _lang_badge(code: str) -> str:
+def lang_badge(code: str) -> str:
     css = f"cs-lang-{code}" if code in ("da", "en") else "cs-lang-other"
-    return f'<span class="cs-badge {css}">{literal(language_name(code))}</span>'
+    name = lang_name(code)  # "dansk" in a sentence, "Dansk" on a badge
+    return f'<span class="cs-badge {css}">{literal(name[:1].upper() + name[1:])}</span>'
 
 
-def _source_label(source: str) -> str:
+def source_label(source: str) -> str:
     """A source path people can recognise: relative to the corpus or the data directory."""
     path = Path(source)
     for base, prefix in ((DEFAULT_CORPUS, "corpus/"), (common.data_dir(), "")):
@@ -145,20 +188,35 @@ def _source_label(source: str) -> str:
     return source
 
 
-def _header_html(result: SearchResult, top_score: float) -> str:
-    relative = result.score / top_score if top_score > 0 else 0.0
-    label, dots = match_level(result.similarity, relative)
+def match_html(result: SearchResult) -> str:
+    """The result's match word with dots and, when calibrated, its probability of answering."""
+    if result.match is None or result.relevance is None:
+        return (
+            f'<span class="cs-match cs-m1" title="{literal(t("match.uncalibrated_help"))}">'
+            f"{literal(t('match.uncalibrated'))}</span>"
+        )
+    dots = DOTS.get(result.match, 1)
     dot_text = "●" * dots + "○" * (3 - dots)
-    where = [_lang_badge(result.lang)]
-    where.append(
-        f'<span class="cs-match cs-m{dots}" title="How closely the best passage matches your '
-        f'question"><span class="cs-dots">{dot_text}</span> {label}</span>'
+    label = t(f"match.{result.match}")
+    chance = t("match.chance", percent=f"{result.relevance:.0%}")
+    return (
+        f'<span class="cs-match cs-m{dots}" title="{literal(t("match.help"))}">'
+        f'<span class="cs-dots">{dot_text}</span> {literal(label)}'
+        f' <span class="cs-chance">· {literal(chance)}</span></span>'
     )
+
+
+def header_html(result: SearchResult, show_match: bool = True) -> str:
+    where = [lang_badge(result.lang)]
+    if show_match:
+        where.append(match_html(result))
+    collection = collection_label(result.collection) or t("collection.none")
     where.append(
-        f'<span title="Collection">{literal(short(collection_label(result.collection), 60))}</span>'
+        f'<span title="{literal(t("search.collection"))}">{literal(short(collection, 60))}</span>'
     )
     if result.section:
-        where.append(f"<span>· section “{literal(short(result.section, 60))}”</span>")
+        section = t("card.section", section=short(result.section, 60))
+        where.append(f"<span>· {literal(section)}</span>")
     return (
         f'<div class="cs-head"><span class="cs-rank">{result.rank}.</span>'
         f'<span class="cs-title">{literal(result.title)}</span></div>'
@@ -166,7 +224,7 @@ def _header_html(result: SearchResult, top_score: float) -> str:
     )
 
 
-def _excerpt_html(result: SearchResult) -> str:
+def excerpt_html(result: SearchResult) -> str:
     """The passage that matched, trimmed around its best sentence, which is highlighted."""
     text, hl = tidy_excerpt(result.excerpt, result.highlight)
     start, end = 0, len(text)
@@ -194,47 +252,61 @@ def _excerpt_html(result: SearchResult) -> str:
     return f'<div class="cs-excerpt">{lead}{body}{tail}</div>'
 
 
-def _context_html(text: str, result: SearchResult) -> str:
-    """More of the case around the passage: the passage tinted, its best sentence marked."""
-    lo, hi = context_window(text, result.chunk_start, result.chunk_end)
-    start, end = result.chunk_start - lo, result.chunk_end - lo
-    spans = [(start, end, "cs-chunk")]
-    if result.highlight:
-        hs, he = result.highlight
+def context_html(text: str, start: int, end: int, highlight: tuple[int, int] | None) -> str:
+    """More of the case around a passage: the passage tinted, its best sentence marked."""
+    lo, hi = context_window(text, start, end)
+    a, b = start - lo, end - lo
+    spans = [(a, b, "cs-chunk")]
+    if highlight:
+        hs, he = highlight
         # Marks cannot nest: split the passage around the sentence.
-        spans = [
-            (start, start + hs, "cs-chunk"),
-            (start + hs, start + he, "cs-hl"),
-            (start + he, end, "cs-chunk"),
-        ]
+        spans = [(a, a + hs, "cs-chunk"), (a + hs, a + he, "cs-hl"), (a + he, b, "cs-chunk")]
     lead = "… " if lo > 0 else ""
     tail = " …" if hi < len(text) else ""
     return f'<div class="cs-context">{lead}{marked_html(text[lo:hi], spans)}{tail}</div>'
+
+
+def case_params(result: SearchResult) -> dict[str, str]:
+    """Query parameters of a result's case page (the case, the passage, the language)."""
+    return {"case": result.case_id, "chunk": result.chunk_id, "lang": current()}
+
+
+def case_page_link(result: SearchResult) -> None:
+    """A link to the result's case page (opens at the passage that matched)."""
+    page = common.PAGES.get("case")
+    if page is not None:
+        st.page_link(
+            page,
+            label=t("card.open_case"),
+            icon=":material/article:",
+            query_params=case_params(result),
+        )
 
 
 def _context(searcher: Searcher, result: SearchResult) -> tuple[DeltaGenerator, str] | None:
     """Section, surrounding text and source of a result; returns the text's slot and text."""
     case = searcher.case(result.case_id)
     if case is None:
-        st.caption("This case is no longer in the index.")
+        st.caption(t("card.case_gone"))
         return None
     text = case.text
     if result.section:
         st.markdown(
-            f'<div class="cs-muted">Section: <b>{literal(result.section)}</b></div>',
+            f'<div class="cs-muted">{literal(t("card.section", section=result.section))}</div>',
             unsafe_allow_html=True,
         )
     slot = st.empty()
-    slot.markdown(_context_html(text, result), unsafe_allow_html=True)
+    slot.markdown(
+        context_html(text, result.chunk_start, result.chunk_end, result.highlight),
+        unsafe_allow_html=True,
+    )
     url = safe_url(result.url)
-    source = _source_label(result.source)
-    parts = [f"Source file: <code>{literal(source)}</code>"]
+    parts = [
+        f"{literal(t('case.source_file'))}: <code>{literal(source_label(result.source))}</code>"
+    ]
     if url:
-        parts.insert(0, f"Web page: {link_html(url, short(url, 80))}")
+        parts.insert(0, f"{literal(t('case.web_page'))}: {link_html(url, short(url, 80))}")
     st.markdown(f'<div class="cs-muted">{" · ".join(parts)}</div>', unsafe_allow_html=True)
-    if st.button("Open the whole case", key=f"open|{result.case_id}|{result.rank}"):
-        st.session_state["corpus_case"] = result.case_id
-        common.go_to("corpus")
     return slot, text
 
 
@@ -257,26 +329,27 @@ def _save_judgment(query: str, result: SearchResult, mode: str, qlang: str) -> N
                 rank=result.rank,
             )
         )
-        st.toast(f"Saved: {GRADES[int(grade)].lower()} — thank you!")
+        st.toast(t("judge.saved", grade=t(f"grade.{int(grade)}").lower()))
     except OSError as exc:
         common.log.exception("could not save judgment")
-        st.toast(f"Could not save your judgment ({exc.strerror or exc}).")
+        st.toast(t("judge.failed", error=exc.strerror or exc))
 
 
 def _judge(query: str, result: SearchResult, mode: str, qlang: str, earlier: int | None) -> None:
+    if access.read_only():  # no judgments are collected
+        return
     key = f"judge|{query_id(query)}|{result.case_id}"
     options = list(GRADES)
     st.radio(
-        "Does this case help with your question?",
+        t("judge.question"),
         options=options,
-        format_func=GRADES.get,
+        format_func={g: t(f"grade.{g}") for g in options}.__getitem__,
         index=options.index(earlier) if earlier in options else None,
         horizontal=True,
         key=key,
         on_change=_save_judgment,
         args=(query, result, mode, qlang),
-        help="Your answer is saved with the question so that search quality can be measured "
-        "on real questions (see the Judgments page).",
+        help=t("judge.help"),
     )
 
 
@@ -287,12 +360,12 @@ def _language_note(response: SearchResponse) -> str | None:
     if qlang is None or not langs:
         return None
     other = [r for r in response.results if r.lang in langs]
-    names = " and ".join(language_name(c) for c in langs)
-    return (
-        f"Your question looks {language_name(qlang)}; {len(other)} of the "
-        f"{len(response.results)} cases found are written in {names}. Search matches meaning "
-        "across languages — use the language filter in the sidebar to see only "
-        f"{language_name(qlang)} cases."
+    return t(
+        "search.language_note",
+        question_language=lang_name(qlang),
+        n=len(other),
+        total=len(response.results),
+        languages=lang_list(langs),
     )
 
 
@@ -301,134 +374,256 @@ def _notices(response: SearchResponse) -> list[str]:
     out = []
     if response.truncation is not None:
         out.append(
-            f"Your question is long ({response.truncation.tokens} word pieces); only the first "
-            f"{response.truncation.kept} were used."
+            t("search.truncated", tokens=response.truncation.tokens, kept=response.truncation.kept)
         )
     facts = response.filter_facts
     if facts is not None:
         if facts.unknown_language:
-            out.append(f"No cases are written in {language_name(facts.unknown_language)}.")
+            out.append(t("search.unknown_language", language=lang_name(facts.unknown_language)))
         if facts.unknown_collections:
-            out.append("Unknown collection(s): " + ", ".join(facts.unknown_collections) + ".")
+            out.append(
+                t("search.unknown_collections", collections=", ".join(facts.unknown_collections))
+            )
     return out
+
+
+def filters_in_words(filters: SearchFilters) -> str:
+    """The active filters in the interface language ("" when none)."""
+    parts = []
+    if filters.lang:
+        parts.append(t("export.filter_language", language=lang_name(filters.lang)))
+    if filters.collections:
+        parts.append(t("export.filter_collection", collections=", ".join(filters.collections)))
+    for key, value in filters.fields:
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- keep and share
+def export_words() -> dict[str, str]:
+    """Column headers and Markdown words of the exports, in the interface language."""
+    keys = list(export.ENGLISH)
+    return {key: t(f"export.{key}") for key in keys}
+
+
+def _export(slot: DeltaGenerator, response: SearchResponse, state: link_state.LinkState) -> None:
+    """Download buttons for the result list: CSV, Excel and Markdown."""
+    words = export_words()
+    context = export.ExportContext(
+        question=response.query,
+        filters=filters_in_words(state.filters),
+        mode=t(f"mode.{state.mode}"),
+        link=link_state.page_url("search", {**state.params(), "lang": current()}),
+        case_link=lambda r: link_state.page_url("case", case_params(r)),
+    )
+    table = export.rows(response, context, lang_name, words)
+    stem = "casesearch-" + "-".join(response.query.split()[:6]).casefold()
+    stem = "".join(ch if ch.isalnum() or ch == "-" else "_" for ch in stem)[:60]
+    with slot:
+        cols = st.columns([1, 1, 1, 3], vertical_alignment="center")
+        cols[0].download_button(
+            t("export.csv_button"),
+            data=export.to_csv(table, words),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            key="export-csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        cols[1].download_button(
+            t("export.xlsx_button"),
+            data=export.to_xlsx(table, words),
+            file_name=f"{stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="export-xlsx",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        cols[2].download_button(
+            t("export.md_button"),
+            data=export.to_markdown(response, context, lang_name, words).encode("utf-8"),
+            file_name=f"{stem}.md",
+            mime="text/markdown",
+            key="export-md",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        cols[3].caption(t("share.hint"))
 
 
 # --------------------------------------------------------------------------- page
 def _welcome() -> None:
-    st.markdown(
-        "Describe what you are looking for in **Danish or English** — a problem you face, a "
-        "group you want to reach, a method you consider. Cases in both languages are found, "
-        "whatever language you ask in."
-    )
+    st.markdown(t("search.welcome"))
 
 
 def _examples() -> None:
-    left, right = st.columns(2)
-    with left:
-        st.caption("Try a question in English")
-        for i, q in enumerate(EXAMPLES_EN):
-            st.button(q, key=f"ex-en-{i}", on_click=_ask, args=(q,), type="tertiary")
-    with right:
-        st.caption("Eller spørg på dansk")
-        for i, q in enumerate(EXAMPLES_DA):
-            st.button(q, key=f"ex-da-{i}", on_click=_ask, args=(q,), type="tertiary")
+    first = current()
+    order = [first, *[code for code in EXAMPLES if code != first]]
+    for column, code in zip(st.columns(len(order)), order, strict=True):
+        with column:
+            st.caption(t(f"search.examples_{code}"))
+            for i, q in enumerate(EXAMPLES[code]):
+                st.button(q, key=f"ex-{code}-{i}", on_click=_ask, args=(q,), type="tertiary")
+
+
+def _cards(
+    searcher: Searcher,
+    response: SearchResponse,
+    *,
+    query: str | None,
+    mode: str,
+    show_match: bool = True,
+) -> list[tuple[SearchResult, DeltaGenerator, tuple[DeltaGenerator, str] | None]]:
+    """One card per result; returns the slots to redraw once best sentences are marked."""
+    qlang = response.query_language or ""
+    earlier = JudgmentStore(common.data_dir()).grades_for(query) if query else {}
+    slots = []
+    for result in response.results:
+        with st.container(border=True):
+            st.markdown(header_html(result, show_match), unsafe_allow_html=True)
+            excerpt = st.empty()
+            excerpt.markdown(excerpt_html(result), unsafe_allow_html=True)
+            more, actions = st.columns([1, 1], vertical_alignment="top")
+            with more, st.expander(t("card.show_more")):
+                context = _context(searcher, result)
+            with actions:
+                links = st.columns(2)
+                with links[0]:
+                    case_page_link(result)
+                links[1].button(
+                    t("card.more_like_this"),
+                    key=f"like|{result.case_id}|{result.rank}",
+                    on_click=_more_like,
+                    args=(result.case_id,),
+                    icon=":material/travel_explore:",
+                    type="tertiary",
+                )
+                if query:
+                    _judge(query, result, mode, qlang, earlier.get(result.case_id))
+        slots.append((result, excerpt, context))
+    return slots
+
+
+def _similar(searcher: Searcher, state: link_state.LinkState) -> None:
+    """The cases closest to one case ("more like this")."""
+    assert state.like is not None
+    seed = searcher.case(state.like)
+    if seed is None:
+        st.warning(t("like.gone"))
+        return
+    if state.query:
+        st.button(
+            t("like.back", question=short(state.query, 60)),
+            on_click=_back_to_question,
+            icon=":material/arrow_back:",
+            key="like-back",
+        )
+    try:
+        response = common.service().similar(state.like, state.k, state.filters)
+    except QueryError as exc:
+        # The searcher's reason is in English; the visitor gets it in the interface language.
+        common.log.info("question not searched: %s", exc)
+        st.warning(t("search.cannot_search"))
+        return
+    st.subheader(t("like.title", title=seed.title))
+    st.caption(t("like.caption"))
+    if not response.results:
+        st.info(t("like.none"))
+        return
+    _cards(searcher, response, query=None, mode=state.mode, show_match=False)
 
 
 def page() -> None:
     """Render the Search page."""
     service = common.service()
     searcher = service.searcher()
+    _apply_link(searcher)
     _keep_settings()
     filters, mode, k = _sidebar(searcher)
 
-    st.title("Find cases")
-    st.caption(
-        "Citizen participation and co-creation cases in Danish and English — ask in either "
-        "language."
-    )
+    st.title(t("search.title"))
+    st.caption(t("search.caption"))
     with st.form("ask", border=False, enter_to_submit=True):
         box, button = st.columns([7, 1], vertical_alignment="bottom")
         text = box.text_input(
-            "Your question",
+            t("search.question"),
             key="query_input",
-            placeholder="e.g. how do we reach residents who never come to meetings?",
+            placeholder=t("search.placeholder"),
         )
-        asked = button.form_submit_button("Search", type="primary", use_container_width=True)
+        asked = button.form_submit_button(
+            t("search.button"), type="primary", use_container_width=True
+        )
     if asked:
         st.session_state["query"] = text
+        st.session_state.pop("like", None)
 
     query = st.session_state.get("query")
+    like = st.session_state.get("like")
+    state = link_state.LinkState(
+        query=str(query) if query else None, mode=mode, k=k, filters=filters, like=like
+    )
+    link_state.write(state)
+    if like:
+        _similar(searcher, state)
+        return
     if query is None:
         _welcome()
         _examples()
         return
     if not str(query).strip():
-        st.info(
-            "Type a question first — a few words are enough, e.g. *borgerinddragelse af unge* "
-            "or *involving tenants in renovation*."
-        )
+        st.info(t("search.empty"))
         _examples()
         return
 
     try:
         response, seconds = service.search(SearchRequest(str(query), k, mode, filters))
     except QueryError as exc:
-        st.warning(str(exc))
+        # The searcher's reason is in English; the visitor gets it in the interface language.
+        common.log.info("question not searched: %s", exc)
+        st.warning(t("search.cannot_search"))
         return
     except Exception:
         common.log.exception("search failed for %r", query)
-        st.error(
-            "Sorry — the search failed on this question. Try rephrasing it; if it keeps "
-            "happening, tell whoever runs this site (details are in the server log)."
-        )
+        st.error(t("search.failed"))
         return
 
-    qlang = response.query_language or ""
     note = _language_note(response)
     if note:
         st.info(note, icon=":material/translate:")
     for notice in _notices(response):
         st.warning(notice)
     if not response.results:
-        hint = (
-            " Your filters may be too narrow — try “Any language” or clear the collection."
-            if filters.active()
-            else " Try other words, or ask in the other language."
-        )
-        st.info("No cases match this question." + hint)
+        hint = t("search.none_filters") if filters.active() else t("search.none_words")
+        st.info(t("search.none") + " " + hint)
         return
 
-    timing = f" in {seconds:.2f} s" if seconds else ""
+    if response.likely_answered is False:
+        st.warning(t("search.nothing_answers"), icon=":material/search_off:")
+    timing = t("search.timing", seconds=f"{seconds:.2f}") if seconds else ""
+    summary = t("search.summary", n=len(response.results))
     st.markdown(
-        f'<div class="cs-muted cs-summary">{len(response.results)} cases for '
-        f'“<span class="cs-query">{literal(response.query)}</span>”{timing}, best match '
-        "first. The highlighted sentence is the one closest to your question.</div>",
+        f'<div class="cs-muted cs-summary">{literal(summary)} “<span class="cs-query">'
+        f"{literal(response.query)}</span>”{literal(timing)}. "
+        f"{literal(t('search.summary_tail'))}</div>",
         unsafe_allow_html=True,
     )
-    earlier = JudgmentStore(common.data_dir()).grades_for(str(query))
-    top = max((r.score for r in response.results), default=0.0)
-    slots = []
-    for result in response.results:
-        with st.container(border=True):
-            st.markdown(_header_html(result, top), unsafe_allow_html=True)
-            excerpt = st.empty()
-            excerpt.markdown(_excerpt_html(result), unsafe_allow_html=True)
-            more, judge = st.columns([1, 1], vertical_alignment="top")
-            with more, st.expander("Show more of this case"):
-                context = _context(searcher, result)
-            with judge:
-                _judge(str(query), result, mode, qlang, earlier.get(result.case_id))
-        slots.append((result, excerpt, context))
+    if response.calibrated is False:
+        st.caption(t("search.uncalibrated"))
+    export_slot = st.container()
+    slots = _cards(searcher, response, query=str(query), mode=mode)
     # Results are on screen; now mark their best sentences (the slower part).
     try:
         service.mark_best_sentences(response)
     except Exception:
         common.log.exception("marking best sentences failed")
-        return
     for result, excerpt, context in slots:
         if result.highlight is None:
             continue
-        excerpt.markdown(_excerpt_html(result), unsafe_allow_html=True)
+        excerpt.markdown(excerpt_html(result), unsafe_allow_html=True)
         if context is not None:
             slot, text = context
-            slot.markdown(_context_html(text, result), unsafe_allow_html=True)
+            slot.markdown(
+                context_html(text, result.chunk_start, result.chunk_end, result.highlight),
+                unsafe_allow_html=True,
+            )
+    _export(export_slot, response, state)

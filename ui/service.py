@@ -88,17 +88,29 @@ class SearchRequest:
     settings: SearchSettings | None = None
 
 
+class ReadOnlyError(PermissionError):
+    """The app serves in read-only mode: nothing may be added or rebuilt."""
+
+
 class AppService:
     """The process-wide model and index of one data directory.
 
-    Thread-safe: Streamlit runs every session's script in its own thread.
+    Thread-safe: Streamlit runs every session's script in its own thread. With ``read_only``
+    nothing is ever written to the data directory (the pages hide what would write, and the
+    service refuses it as well).
     """
 
     def __init__(
-        self, data_dir: Path, model: ModelSettings | None = None, cache_size: int = 256
+        self,
+        data_dir: Path,
+        model: ModelSettings | None = None,
+        cache_size: int = 256,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.model = model or ModelSettings()
+        self.read_only = read_only
         self.state = BuildState()
         self._lock = threading.RLock()
         self._build_lock = threading.Lock()
@@ -186,6 +198,26 @@ class AppService:
                 self._cache.popitem(last=False)
         return response, elapsed
 
+    def similar(self, case_id: str, k: int, filters: SearchFilters | None = None) -> SearchResponse:
+        """The cases closest to ``case_id`` ("more like this"), remembered like answers.
+
+        Raises:
+            QueryError: for a case that is not in the index.
+        """
+        searcher = self.searcher()
+        key = (self.version, "similar", case_id, k, filters)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        response = searcher.similar_cases(case_id, k, filters=filters)
+        with self._lock:
+            self._cache[key] = response
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return response
+
     def mark_best_sentences(self, response: SearchResponse) -> float:
         """Mark the best sentence of every result in place; returns the seconds it took."""
         if response.marked:
@@ -202,10 +234,16 @@ class AppService:
         its own (its files may have arrived after the first one started reading).
         """
 
+        if self.read_only:
+            raise ReadOnlyError("This app is read-only: the index is updated by its operator.")
+
         def report(phase: str, done: int, total: int) -> None:
             self.state.phase, self.state.done, self.state.total = phase, done, total
             if progress is not None:
                 progress(phase, done, total)
+
+        def waiting(message: str) -> None:  # another process (the CLI) is updating
+            report("wait", 0, 1)
 
         with self._build_lock:
             self.state = BuildState(running=True, started=time.time())
@@ -213,7 +251,11 @@ class AppService:
                 report("model", 0, 1)
                 embedder = self.embedder()
                 result = update_index(
-                    content_roots(self.data_dir), self.data_dir, embedder, on_progress=report
+                    content_roots(self.data_dir),
+                    self.data_dir,
+                    embedder,
+                    on_progress=report,
+                    on_wait=waiting,
                 )
                 report("load", 0, 1)
                 self.searcher()
@@ -232,6 +274,8 @@ class AppService:
 
         A file with the name of an earlier upload replaces it (a new version of that file).
         """
+        if self.read_only:
+            raise ReadOnlyError("This app is read-only: files cannot be added.")
         folder = uploads_dir(self.data_dir)
         folder.mkdir(parents=True, exist_ok=True)
         saved = []

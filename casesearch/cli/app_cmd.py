@@ -16,6 +16,9 @@ from pathlib import Path
 from casesearch.cli import options
 from casesearch.core.config import ALLOW_DOWNLOAD_ENV, BACKEND_ENV, DATA_DIR_ENV, MODEL_ENV
 
+#: Set for the app when it may change nothing (read by ``casesearch.ui.access``).
+READ_ONLY_ENV = "CASESEARCH_READ_ONLY"
+
 #: The app's entry script, inside the installed package.
 ENTRY = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 
@@ -39,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every "
         "interface: only behind a login, see the README)",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="serve search and reading only: no uploads, judgments, evaluations or rebuilds "
+        f"(also ${READ_ONLY_ENV}=1)",
+    )
 
 
 def command(args: argparse.Namespace) -> list[str]:
@@ -56,8 +65,8 @@ def command(args: argparse.Namespace) -> list[str]:
     ]
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve the app: this process becomes Streamlit's server (so signals reach it)."""
+def environment(args: argparse.Namespace) -> dict[str, str]:
+    """The app's environment: this one plus the options given on the command line."""
     env = dict(os.environ)
     env[DATA_DIR_ENV] = str(options.data_dir(args))
     model = options.model_settings(args)
@@ -66,6 +75,14 @@ def run(args: argparse.Namespace) -> int:
             env[name] = value
     if model.allow_download:
         env[ALLOW_DOWNLOAD_ENV] = "1"
+    if args.read_only:
+        env[READ_ONLY_ENV] = "1"
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the app: this process becomes Streamlit's server (so signals reach it)."""
+    env = environment(args)
     print(f"casesearch app on http://{args.address}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
     sys.stderr.flush()
     argv = command(args)

@@ -58,6 +58,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="grid-search fusion/grouping settings on the tune split, report them on test",
     )
     parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the relevance calibration on the tune split (with questions/unanswerable.jsonl),"
+        " check it on test, write <data-dir>/calibration.json and a report",
+    )
+    parser.add_argument(
+        "--calibration-out",
+        default=None,
+        metavar="FILE",
+        help="with --calibrate: write the calibration here instead of <data-dir>/calibration.json",
+    )
+    parser.add_argument(
         "--chunk-words",
         default=None,
         help="with --tune: also try these chunk sizes on the bundled corpus, e.g. 100,150,200 "
@@ -139,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"written: {out / 'tuning.md'}")
         return 0
 
+    if args.calibrate:
+        return _calibrate(args, folder_of_data, embedder, questions_dir, progress)
+
     jobs: list[tuple[Path, Path, str]] = []  # (data dir of the index, questions, split)
     if not args.beir or args.questions:
         try:
@@ -194,4 +209,48 @@ def run(args: argparse.Namespace) -> int:
             print(f"report: {folder / 'report.md'}\n")
     if args.json:
         print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
+    return 0
+
+
+def _calibrate(
+    args: argparse.Namespace,
+    folder_of_data: Path,
+    embedder: object,
+    questions_dir: Path,
+    progress: TerminalProgress,
+) -> int:
+    """``--calibrate``: fit relevance on tune, check on test, write the file and a report."""
+    from casesearch.eval.calibration import calibrate
+    from casesearch.eval.calibration_report import render_calibration, write_calibration_report
+    from casesearch.eval.dataset import load_questions, load_unanswerable
+    from casesearch.eval.sources import own_index
+    from casesearch.index.model.embedder import Embedder
+    from casesearch.index.search.relevance import CALIBRATION_FILE
+    from casesearch.index.search.searcher import Searcher
+    from casesearch.index.update import NothingToIndexError
+
+    assert isinstance(embedder, Embedder)
+    try:
+        own_index(folder_of_data, embedder, on_progress=progress)
+    except NothingToIndexError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        progress.close()
+    searcher = Searcher.load(folder_of_data, embedder)
+    answerable = load_questions(questions_dir)
+    unanswerable = load_unanswerable(questions_dir)
+    result = calibrate(searcher, answerable, unanswerable, selected_modes(args.mode))
+    target = (
+        Path(args.calibration_out) if args.calibration_out else folder_of_data / CALIBRATION_FILE
+    )
+    result.calibration.save(target)
+    folder = write_calibration_report(
+        result, data_dir=folder_of_data, out_dir=Path(args.out) if args.out else None
+    )
+    if args.json:
+        print(json.dumps({"calibration": str(target), "checked": result.checked}, indent=2))
+    else:
+        print(render_calibration(result))
+        print(f"calibration: {target}\nreport: {folder / 'calibration.md'}")
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from casesearch.cli.progress import TerminalProgress
 from casesearch.core.config import resolve_data_dir
 from casesearch.core.languages import language_name
+from casesearch.core.lock import writer_lock
 from casesearch.ingest.options import IngestOptions
 from casesearch.ingest.pipeline import ingest_paths
 
@@ -78,6 +79,10 @@ def options_from_args(args: argparse.Namespace) -> IngestOptions:
     return options
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Ingest ``args.paths`` into ``args.data_dir``.
 
@@ -89,13 +94,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     paths = [Path(p) for p in args.paths]
     progress = TerminalProgress(sys.stderr.isatty())
+    data_dir = resolve_data_dir(args.data_dir)
     try:
-        report = ingest_paths(
-            paths,
-            resolve_data_dir(args.data_dir),
-            options=options_from_args(args),
-            on_progress=progress,
-        )
+        with writer_lock(data_dir, purpose="casesearch ingest", on_wait=_say):
+            report = ingest_paths(
+                paths, data_dir, options=options_from_args(args), on_progress=progress
+            )
     finally:
         progress.close()
     summary = report.to_dict()

@@ -23,6 +23,7 @@ from casesearch.cli import (
     search_cmd,
 )
 from casesearch.index.model.embedder import ModelUnavailableError
+from casesearch.index.storage.manifest import IndexError_
 
 #: (name, help, module with add_arguments and run) of every subcommand, in help order.
 SUBCOMMANDS: list[tuple[str, str, ModuleType]] = [
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModelUnavailableError as exc:
         print(f"casesearch: {exc}", file=sys.stderr)
         return 3
+    except IndexError_ as exc:  # missing, mismatching or damaged index: the message says how
+        print(f"casesearch: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("casesearch: interrupted; the previous store and index are intact.", file=sys.stderr)
         return 130

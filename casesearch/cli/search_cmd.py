@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TextIO
 
 from casesearch.cli import options
-from casesearch.cli.wording import facts, notices
+from casesearch.cli.wording import answer_notice, facts, filters_in_words, match_words, notices
 from casesearch.core.languages import language_name
+from casesearch.index.search import export
 from casesearch.index.search.response import SearchFilters, SearchResponse
 from casesearch.index.search.searcher import MAX_K, SEARCH_MODES, QueryError, Searcher
 from casesearch.index.storage.manifest import IndexError_
@@ -44,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--field", action="append", help="template field filter KEY=TEXT")
     parser.add_argument("--queries", help="BEIR queries.jsonl: search each, print JSON lines")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument(
+        "--format",
+        choices=("plain", "json", "csv", "md"),
+        default=None,
+        help="output: plain text (default), json (as --json), csv (a table for spreadsheets, "
+        "UTF-8 with BOM) or md (Markdown with a citation per case)",
+    )
     parser.add_argument("--no-highlight", action="store_true", help="skip best-sentence marking")
 
 
@@ -63,6 +71,9 @@ def print_plain(response: SearchResponse, out: TextIO = sys.stdout) -> None:
         print(f"note: {notice}", file=out)
     if not response.results:
         print("No matching cases.", file=out)
+    elif response.likely_answered is False:
+        print(answer_notice(), file=out)
+        print(file=out)
     for r in response.results:
         excerpt = r.excerpt
         if r.highlight:
@@ -73,7 +84,7 @@ def print_plain(response: SearchResponse, out: TextIO = sys.stdout) -> None:
             excerpt = excerpt[:EXCERPT_CHARS] + "…"
         where = f" — {r.section}" if r.section else ""
         lang = language_name(r.lang)
-        print(f"{r.rank:>2}. {r.title}  [{lang}]  score {r.score:.3f}{where}", file=out)
+        print(f"{r.rank:>2}. {r.title}  [{lang}]  {match_words(r)}{where}", file=out)
         print(f"    {excerpt}", file=out)
         print(f"    source: {r.url or r.source}", file=out)
         print(file=out)
@@ -161,9 +172,20 @@ def run(args: argparse.Namespace) -> int:
     except QueryError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    if args.json:
+    output = args.format or ("json" if args.json else "plain")
+    if output == "json":
         record = {**_record(response), "ms": round(elapsed, 1)}
         print(json.dumps(record, ensure_ascii=False, indent=2))
+    elif output in ("csv", "md"):
+        context = export.ExportContext(
+            question=args.query, filters=filters_in_words(filters_from_args(args)), mode=args.mode
+        )
+        if output == "csv":
+            table = export.rows(response, context, language_name)
+            sys.stdout.buffer.write(export.to_csv(table))
+            sys.stdout.flush()
+        else:
+            print(export.to_markdown(response, context, language_name))
     else:
         print_plain(response)
     return 0

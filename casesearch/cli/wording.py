@@ -7,7 +7,7 @@ module turns them into sentences. Languages are named in words ("Danish"), not c
 from __future__ import annotations
 
 from casesearch.core.languages import language_list, language_name
-from casesearch.index.search.response import SearchResponse
+from casesearch.index.search.response import SearchFilters, SearchResponse, SearchResult
 
 
 def notices(response: SearchResponse) -> list[str]:
@@ -23,8 +23,7 @@ def notices(response: SearchResponse) -> list[str]:
         if facts.unknown_language:
             known = [lang for lang in facts.languages if lang != "unknown"]
             out.append(
-                f"No cases in {language_name(facts.unknown_language)} "
-                f"({facts.unknown_language!r}); the index has "
+                f"No cases in {language_name(facts.unknown_language)}; the index has "
                 f"{language_list(known) or 'no languages'}."
             )
         if facts.unknown_collections:
@@ -40,6 +39,30 @@ def notices(response: SearchResponse) -> list[str]:
     return out
 
 
+def answer_notice() -> str:
+    """Said above a list in which no case is likely to answer the question."""
+    return "Nothing in this collection seems to answer this; the closest cases are:"
+
+
+def match_words(result: SearchResult) -> str:
+    """``strong match (87%)``; the bare score when relevance is not calibrated."""
+    if result.relevance is None or result.match is None:
+        return f"score {result.score:.3f} (relevance not calibrated for this model)"
+    return f"{result.match} match ({result.relevance:.0%} likely to answer)"
+
+
+def filters_in_words(filters: SearchFilters) -> str:
+    """The active filters as a phrase ("language: Danish; collection: x"), "" when none."""
+    parts = []
+    if filters.lang:
+        parts.append(f"language: {language_name(filters.lang)}")
+    if filters.collections:
+        parts.append(f"collection: {', '.join(filters.collections)}")
+    for key, value in filters.fields:
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
+
+
 def facts(response: SearchResponse) -> dict[str, object]:
     """The response's facts as JSON, for ``--json`` output."""
     return {
@@ -47,4 +70,6 @@ def facts(response: SearchResponse) -> dict[str, object]:
         "query_languages": {k: round(v, 4) for k, v in response.query_languages.items()},
         "result_languages": response.result_languages,
         "truncated_tokens": None if response.truncation is None else response.truncation.tokens,
+        "relevance_calibrated": response.calibrated,
+        "likely_answered": response.likely_answered,
     }

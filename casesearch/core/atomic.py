@@ -42,13 +42,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _old_name(final: Path) -> Path:
+def old_dir_name(final: Path) -> Path:
+    """Where :func:`staged_dir` keeps the previous folder between its two renames."""
     return final.with_name(f".{final.name}.old")
 
 
 def recover_dir(final: Path) -> None:
     """Undo an interrupted swap: restore the previous folder if the new one never landed."""
-    old = _old_name(final)
+    old = old_dir_name(final)
     if old.exists():
         if final.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -73,7 +74,7 @@ def staged_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = _old_name(final)
+    old = old_dir_name(final)
     if final.exists():
         os.replace(final, old)
     os.replace(tmp, final)

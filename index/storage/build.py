@@ -9,7 +9,11 @@ Incremental by construction, at two levels:
   only. When deleted rows or segments pile up, the next build merges everything into one
   segment (a *full* build), and so does ``rebuild`` or a switch to an approximate index.
 * **Chunks.** Embeddings and BM25 postings are cached under a hash of the chunk's text and the
-  model id, so even a full build embeds and analyses only new or changed chunks.
+  model id, so even a full build embeds and analyses only new or changed chunks. Vectors of a
+  build that never committed are found in the embedding cache (:mod:`.embedding_cache`).
+
+Only embedding goes through an engine (:mod:`.engines`: this process, or a Ray cluster); every
+finished batch is saved to the embedding cache at once, and everything else runs here.
 
 Every version of the index is written aside and swapped in, so an interrupted build leaves the
 previous index usable.
@@ -21,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +33,7 @@ import numpy as np
 
 from casesearch.core.atomic import recover_dir, staged_dir
 from casesearch.core.collector import collector_paused
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
 from casesearch.index.storage.dense import (
@@ -38,8 +43,15 @@ from casesearch.index.storage.dense import (
     resolve_kind,
     write_segment_parts,
 )
+from casesearch.index.storage.embedding_cache import EmbeddingCache
+from casesearch.index.storage.engines import EmbeddingEngine, LocalEngine
 from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
-from casesearch.index.storage.manifest import FORMAT_VERSION, IndexError_, Manifest
+from casesearch.index.storage.manifest import (
+    FORMAT_VERSION,
+    IndexDamagedError,
+    IndexError_,
+    Manifest,
+)
 from casesearch.index.storage.records import (
     ChunkTable,
     SegmentEntry,
@@ -48,13 +60,18 @@ from casesearch.index.storage.records import (
     live_mask,
 )
 from casesearch.index.storage.segments import (
+    CASE_KEYS,
+    HASHES,
+    CaseIndexEntry,
     Segment,
+    SegmentDamagedError,
+    SegmentFiles,
+    case_index_from,
     case_of_rows,
     link_segment,
-    read_case_index,
-    read_hashes,
     read_vectors,
     segment_name,
+    with_checksums,
     write_segment,
 )
 from casesearch.ingest.model import Case, chunk_text_for_embedding
@@ -69,8 +86,6 @@ MAX_SEGMENTS = 8
 #: full build would train its FAISS indexes again), as long as they hold at most this share of
 #: the first segment's chunks.
 FOLD_SHARE = 0.25
-#: Passages embedded per model call while building; progress is reported after each.
-EMBED_STEP = 256
 
 
 @dataclass
@@ -81,6 +96,8 @@ class BuildReport:
     chunks: int = 0
     embedded: int = 0
     reused: int = 0
+    #: Of ``reused``: vectors an earlier, unfinished build had embedded (embedding cache).
+    resumed: int = 0
     removed: int = 0
     #: ``full`` (one new segment for everything), ``append`` (a segment for what changed),
     #: or ``unchanged`` (nothing to write).
@@ -89,6 +106,18 @@ class BuildReport:
     languages: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     index_dir: str = ""
+    #: What was found damaged in the previous index and indexed again instead of reused.
+    repaired: list[str] = field(default_factory=list)
+    #: Where chunks were embedded (see :meth:`.engines.EmbeddingEngine.describe`), and how
+    #: many each worker embedded.
+    engine: str = "local"
+    workers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def chunks_per_second(self) -> float:
+        """Embedding throughput of this build (0 when nothing was embedded)."""
+        seconds = self.seconds.get("embed", 0.0)
+        return self.embedded / seconds if self.embedded and seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -131,11 +160,19 @@ def _count_languages(langs: list[str]) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- previous index
 class _Previous:
-    """The index being updated: its manifest, live cases, and cached vectors and postings."""
+    """The index being updated: its manifest, live cases, and cached vectors and postings.
+
+    Every segment is checked first (sizes and checksums of all its files against the
+    manifest, the shapes of what the update reads); a damaged segment is left out, as if it
+    had never been written, so its cases are indexed again and nothing is taken from it.
+    """
 
     def __init__(self, folder: Path, manifest: Manifest) -> None:
         self.folder = folder
-        self.manifest = manifest
+        #: The manifest as read, damaged segments included (for numbering new segments).
+        self.original = manifest
+        #: One line per damaged segment: which file and what is wrong with it.
+        self.damaged: list[str] = []
         #: case id -> (segment position, local case index, fingerprint), live cases only.
         self.live: dict[str, tuple[int, int, str]] = {}
         #: chunk hash -> (segment position, row), every stored chunk (live or deleted).
@@ -148,13 +185,16 @@ class _Previous:
         self.deleted_chunks = 0
         #: per segment: stored and deleted chunks.
         self.segment_chunks: list[tuple[int, int]] = []
-        for pos, entry in enumerate(manifest.segments):
-            seg = folder / entry.name
-            hashes = read_hashes(seg)
-            cases = read_case_index(seg)
+        intact: list[SegmentEntry] = []
+        for entry in manifest.segments:
+            try:
+                hashes, cases = _check_segment(folder / entry.name, entry, manifest.dim)
+            except SegmentDamagedError as exc:
+                self.damaged.append(f"{exc}; its cases were indexed again")
+                continue
+            pos = len(intact)
+            intact.append(entry)
             chunk_cases = case_of_rows(cases)
-            if len(chunk_cases) != len(hashes):
-                raise ValueError(f"segment {seg} lists {len(hashes)} chunks in its hashes only")
             deleted = set(entry.deleted_cases)
             for local, case in enumerate(cases):
                 if local not in deleted:
@@ -168,6 +208,8 @@ class _Previous:
             self.stored_chunks += len(hashes)
             self.deleted_chunks += dead
             self.segment_chunks.append((len(hashes), dead))
+        #: The manifest without the damaged segments: what the update builds on.
+        self.manifest = replace(manifest, segments=intact)
         self._vectors: dict[int, np.ndarray] = {}
         self._postings: dict[int, Postings] = {}
 
@@ -203,19 +245,43 @@ class _Previous:
         return out
 
 
-def _open_previous(folder: Path, model_id: str) -> _Previous | None:
-    """The current index if it can be updated in place (same model and format)."""
+def _check_segment(
+    seg: Path, entry: SegmentEntry, dim: int
+) -> tuple[list[str], list[CaseIndexEntry]]:
+    """Check a segment before an update builds on it; return its hashes and case index.
+
+    Raises:
+        SegmentDamagedError: a file is missing, or its size or checksum differs from the
+            manifest, or what the update reads does not fit the entry.
+    """
+    files = SegmentFiles(seg, entry)
+    files.verify_all()
+    hashes = files.json(HASHES)
+    if not isinstance(hashes, list) or len(hashes) != entry.chunks:
+        raise SegmentDamagedError(f"{entry.name}/{HASHES}: does not list {entry.chunks} hashes")
+    cases = files.parse(CASE_KEYS, lambda data: case_index_from(json.loads(data)))
+    if len(cases) != entry.cases or sum(c.size for c in cases) != entry.chunks:
+        raise SegmentDamagedError(f"{entry.name}/{CASE_KEYS}: does not fit the manifest")
+    files.vectors(dim)  # the header: shape and size against the manifest
+    return [str(h) for h in hashes], cases
+
+
+def _open_previous(folder: Path, model_id: str, notes: list[str]) -> _Previous | None:
+    """The current index if it can be updated in place (same model and format).
+
+    A damaged manifest is noted in ``notes`` (the index is then built anew).
+    """
     recover_dir(folder)
     try:
         manifest = Manifest.load(folder)
+    except IndexDamagedError as exc:
+        notes.append(f"{exc.what}; the whole index was built anew")
+        return None
     except IndexError_:
         return None
     if manifest.model_id != model_id:
         return None
-    try:
-        return _Previous(folder, manifest)
-    except (OSError, ValueError, KeyError):
-        return None
+    return _Previous(folder, manifest)
 
 
 # --------------------------------------------------------------------------- new content
@@ -242,7 +308,8 @@ class _Job:
     precomputed: Mapping[str, np.ndarray] | None
     previous: _Previous | None
     report: BuildReport
-    batch_size: int
+    engine: EmbeddingEngine
+    cache: EmbeddingCache
     on_progress: Progress
 
 
@@ -263,18 +330,23 @@ def _batch(job: _Job, which: list[int]) -> _Batch:
     return _Batch(cases, ChunkTable.concat(tables), keys, texts, hashes)
 
 
-def _embed(job: _Job, texts: list[str]) -> np.ndarray:
-    """Embed ``texts`` in steps, reporting progress after each."""
+def _embed(job: _Job, texts: list[str], hashes: list[str]) -> np.ndarray:
+    """Embed ``texts`` with the job's engine, saving each finished batch to the cache."""
     total = len(texts)
+    vectors = np.zeros((total, job.embedder.dim), dtype=np.float32)
+    done = np.zeros(total, dtype=bool)
     job.on_progress("embed", 0, total)
-    parts = []
-    for start in range(0, total, EMBED_STEP):
-        step = texts[start : start + EMBED_STEP]
-        parts.append(job.embedder.encode_documents(step, batch_size=job.batch_size))
-        job.on_progress("embed", start + len(step), total)
-    if not parts:
-        return np.zeros((0, job.embedder.dim), dtype=np.float32)
-    return np.concatenate(parts)
+    for batch in job.engine.embed_documents(texts):
+        vectors[batch.rows] = batch.vectors
+        done[batch.rows] = True
+        job.cache.add([hashes[i] for i in batch.rows.tolist()], batch.vectors)
+        workers = job.report.workers
+        workers[batch.worker] = workers.get(batch.worker, 0) + len(batch.rows)
+        job.on_progress("embed", int(done.sum()), total)
+    if not done.all():
+        raise RuntimeError(f"the {job.engine.name} engine returned {int(done.sum())} of {total}")
+    job.report.engine = job.engine.describe()
+    return vectors
 
 
 def _segment_for(job: _Job, batch: _Batch) -> Segment:
@@ -292,8 +364,13 @@ def _segment_for(job: _Job, batch: _Batch) -> Segment:
             vectors[i] = precomputed[h]
         else:
             missing.append(i)
+    found, cached = job.cache.lookup([batch.hashes[i] for i in missing])
+    for i, vector in zip(np.asarray(missing)[found].tolist(), cached[found], strict=True):
+        vectors[i] = vector
+    report.resumed = int(found.sum())
+    missing = [i for i, hit in zip(missing, found.tolist(), strict=True) if not hit]
     t0 = time.perf_counter()
-    fresh = _embed(job, [batch.texts[i] for i in missing])
+    fresh = _embed(job, [batch.texts[i] for i in missing], [batch.hashes[i] for i in missing])
     report.seconds["embed"] = time.perf_counter() - t0
     if missing:
         vectors[np.asarray(missing)] = fresh
@@ -362,6 +439,7 @@ def build_index(
     batch_size: int = 32,
     precomputed: Mapping[str, np.ndarray] | None = None,
     on_progress: Progress | None = None,
+    engine: EmbeddingEngine | None = None,
 ) -> BuildReport:
     """Embed and index ``cases`` into ``data_dir/index``, reusing what is already indexed.
 
@@ -382,12 +460,14 @@ def build_index(
             already holds vectors (an import, the scale benchmark) index without embedding
             again; they must come from ``embedder``.
         on_progress: told ``("embed", done, total)`` while passages are embedded.
+        engine: where passages are embedded (default: ``embedder`` in this process, in
+            ``batch_size`` steps); its vectors must come from ``embedder``'s model.
     """
-    with collector_paused():
+    with writer_lock(data_dir, purpose="an index build"), collector_paused():
         return _build(
             cases, data_dir, embedder, dense_kind=dense_kind, backend=backend, rebuild=rebuild,
-            batch_size=batch_size, precomputed=precomputed,
-            on_progress=on_progress or no_progress,
+            precomputed=precomputed, on_progress=on_progress or no_progress,
+            engine=engine or LocalEngine(embedder, batch_size=batch_size),
         )  # fmt: skip
 
 
@@ -399,15 +479,21 @@ def _build(
     dense_kind: str,
     backend: str | None,
     rebuild: bool,
-    batch_size: int,
     precomputed: Mapping[str, np.ndarray] | None,
     on_progress: Progress,
+    engine: EmbeddingEngine,
 ) -> BuildReport:
-    report = BuildReport(seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0})
+    report = BuildReport(
+        seconds={"embed": 0.0, "dense": 0.0, "bm25": 0.0, "save": 0.0}, engine=engine.name
+    )
     folder = index_dir(data_dir)
     started = time.perf_counter()
     model_id = embedder.model_id
-    previous = None if rebuild else _open_previous(folder, model_id)
+    notes: list[str] = []
+    previous = None if rebuild else _open_previous(folder, model_id, notes)
+    if previous is not None:
+        notes.extend(previous.damaged)
+    report.repaired = notes
 
     keys = [(c.id, case_fingerprint(model_id, c)) for c in cases]
     n_chunks = sum(len(c.chunks) for c in cases)
@@ -436,14 +522,16 @@ def _build(
         appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
+    cache = EmbeddingCache.open(data_dir, model_id, embedder.dim, read=not rebuild)
     job = _Job(
-        folder, cases, keys, embedder, backend, precomputed, previous, report, batch_size,
+        folder, cases, keys, embedder, backend, precomputed, previous, report, engine, cache,
         on_progress,
     )  # fmt: skip
     if appendable:
         _append(job, new_idx, kept, fold)
     else:
         _full(job, kind)
+    cache.clear()  # committed (or nothing to commit): its vectors now live in the index
     report.reused = report.chunks - report.embedded
     report.seconds["total"] = time.perf_counter() - started
     report.index_dir = str(folder)
@@ -477,10 +565,7 @@ def _full(job: _Job, kind: str) -> None:
     if previous is not None:
         live_before = previous.live_hashes()
         report.removed = len(set(live_before) - set(batch.hashes))
-        number = _next_number(previous.manifest)
-    else:
-        number = 1
-    name = segment_name(number)
+    name = segment_name(_next_number(job.folder, previous))
     report.mode = "full"
     report.languages = _count_languages(langs)
     report.cases, report.chunks, report.segments = len(cases), len(batch.hashes), 1
@@ -493,6 +578,7 @@ def _write_full(
 ) -> None:
     write_segment(tmp / name, segment)
     write_segment_parts(tmp / name, manifest.dense_kind, parts)
+    manifest.segments[0] = with_checksums(tmp / name, manifest.segments[0])
     manifest.save(tmp)  # written last: a folder without it is never a valid index
 
 
@@ -516,8 +602,17 @@ def _segment_entry(name: str, batch: _Batch) -> SegmentEntry:
     )
 
 
-def _next_number(manifest: Manifest) -> int:
-    numbers = [int(s.name.rsplit("-", 1)[-1]) for s in manifest.segments] or [0]
+def _next_number(folder: Path, previous: _Previous | None) -> int:
+    """A segment number never used in this index folder before.
+
+    Names are never reused for other content, so a reader holding an older manifest can
+    never open a newer version's file under a name it knows (see :mod:`.snapshot`).
+    """
+    numbers = [0]
+    if previous is not None:
+        numbers += [int(s.name.rsplit("-", 1)[-1]) for s in previous.original.segments]
+    if folder.is_dir():
+        numbers += [int(p.name[4:]) for p in folder.glob("seg-*") if p.name[4:].isdigit()]
     return max(numbers) + 1
 
 
@@ -541,7 +636,7 @@ def _append(job: _Job, new_idx: list[int], kept: set[str], fold: set[int]) -> No
     if batch.cases:
         segment = _segment_for(job, batch)
         parts = _parts(job, manifest.dense_kind, segment)
-        segments.append(_segment_entry(segment_name(_next_number(manifest)), batch))
+        segments.append(_segment_entry(segment_name(_next_number(job.folder, previous)), batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
     live_before = previous.live_hashes()
     live_after = previous.live_hashes(segments[: len(stay)], stay) + batch.hashes
@@ -561,16 +656,19 @@ def _append(job: _Job, new_idx: list[int], kept: set[str], fold: set[int]) -> No
         getattr(new_manifest, key) == getattr(manifest, key)
         for key in ("backend", "quantization", "vector_space", "prompts", "settings")
     )
-    report.mode = "append" if (batch.cases or gone or fold) else "unchanged"
+    report.mode = "append" if (batch.cases or gone or fold or previous.damaged) else "unchanged"
     if report.mode == "unchanged" and same_runtime:
         return
 
     def fill(tmp: Path) -> None:
-        for entry in segments[: len(stay)]:
+        for pos, entry in enumerate(segments[: len(stay)]):
             link_segment(previous.folder / entry.name, tmp / entry.name)
+            if not entry.files:  # written before checksums were kept: record them now
+                new_manifest.segments[pos] = with_checksums(tmp / entry.name, segments[pos])
         if segment is not None:
             write_segment(tmp / segments[-1].name, segment)
             write_segment_parts(tmp / segments[-1].name, manifest.dense_kind, parts)
+            new_manifest.segments[-1] = with_checksums(tmp / segments[-1].name, segments[-1])
         new_manifest.save(tmp)  # written last: a folder without it is never a valid index
 
     _write(job, fill)

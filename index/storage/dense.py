@@ -25,6 +25,7 @@ chunks").
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -38,7 +39,7 @@ import numpy as np
 from casesearch.index.model.backends import build_threads
 from casesearch.index.storage.centering import centre, centroids_from_sums, language_centroids
 from casesearch.index.storage.records import SegmentEntry
-from casesearch.index.storage.segments import read_vectors
+from casesearch.index.storage.segments import LiveView, SegmentDamagedError, SegmentFiles
 
 #: Index kinds a user can ask for (``--dense``).
 KINDS = ("auto", "flat", "flat32", "ivf", "hnsw", "rabitq")
@@ -228,33 +229,58 @@ def write_segment_parts(folder: Path, kind: str, parts: list[StoredPart]) -> Non
     (folder / ANN_LIST).write_text(json.dumps({"kind": kind, "parts": entries}), encoding="utf-8")
 
 
-def read_segment_parts(folder: Path, kind: str) -> list[StoredPart]:
+def read_segment_parts(
+    folder: Path, kind: str, entry: SegmentEntry | None = None
+) -> list[StoredPart]:
     """The stored parts of a segment for ``kind`` (none: its rows are searched exhaustively).
 
-    IVF lists are memory-mapped: opening costs nothing and a question reads only the lists it
-    scans.
+    IVF and RaBitQ parts are memory-mapped: opening costs little and a question reads only
+    what it scans. With the segment's manifest ``entry``, every file is first checked against
+    the size and checksum recorded there.
 
     Raises:
-        ValueError: a listed file is missing or unreadable.
+        SegmentDamagedError: a listed file is missing, unreadable or altered.
     """
+    files = SegmentFiles(folder, entry) if entry is not None else None
+    name = entry.name if entry is not None else folder.name
+
+    def fail(file: str, what: str) -> SegmentDamagedError:
+        return SegmentDamagedError(f"{name}/{file}: {what}")
+
     path = folder / ANN_LIST
     if not path.exists():
+        if entry is not None and ANN_LIST in entry.files:
+            raise fail(ANN_LIST, "missing")
         return []
-    listing = json.loads(path.read_text(encoding="utf-8"))
-    if listing.get("kind") != kind:
+    try:
+        listing = files.json(ANN_LIST) if files else json.loads(path.read_text(encoding="utf-8"))
+    except SegmentDamagedError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise fail(ANN_LIST, f"unreadable ({exc})") from exc
+    if not isinstance(listing, dict) or listing.get("kind") != kind:
         return []
     parts = []
-    for entry in listing["parts"]:
-        name = str(entry["file"])
+    for part in listing.get("parts", []):
+        stem = str(part["file"])
+        index_file, rows_file = f"{stem}.faiss", f"{stem}.rows.npy"
+        if files is not None:
+            files.verify(index_file)
         try:
             flags = faiss.IO_FLAG_MMAP if kind in ("ivf", "rabitq") else 0
-            index = faiss.read_index(str(folder / f"{name}.faiss"), flags)
+            index = faiss.read_index(str(folder / index_file), flags)
         except RuntimeError as exc:  # FAISS reports a missing or damaged file this way
-            raise ValueError(f"{folder / name}.faiss: {str(exc).splitlines()[0]}") from exc
-        rows = np.load(folder / f"{name}.rows.npy")
-        if len(rows) != index.ntotal or len(rows) != int(entry["rows"]):
-            raise ValueError(f"{folder / name}: {index.ntotal} vectors for {len(rows)} rows")
-        parts.append(StoredPart(str(entry["lang"]), rows, index))
+            raise fail(index_file, str(exc).splitlines()[0]) from exc
+        try:
+            raw = files.raw(rows_file) if files else (folder / rows_file).read_bytes()
+            rows = np.load(io.BytesIO(raw))
+        except SegmentDamagedError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise fail(rows_file, f"unreadable ({exc})") from exc
+        if len(rows) != index.ntotal or len(rows) != int(part["rows"]):
+            raise fail(index_file, f"{index.ntotal} vectors for {len(rows)} rows")
+        parts.append(StoredPart(str(part["lang"]), rows, index))
     return parts
 
 
@@ -595,8 +621,7 @@ def open_dense(
     folder: Path,
     segments: Sequence[SegmentEntry],
     kind: str,
-    vectors: np.ndarray | None,
-    kept_rows: Sequence[np.ndarray],
+    live: LiveView,
     langs: Sequence[str],
 ) -> DenseIndex:
     """The dense index of the index in ``folder``, as its manifest lists the segments.
@@ -605,29 +630,28 @@ def open_dense(
         folder: the index folder.
         segments: the manifest's segment entries.
         kind: the manifest's dense kind.
-        vectors: raw vectors of the live rows (:func:`index.storage.segments.load_live`),
-            centred in place for an exhaustive index; None for an approximate one, whose
-            vectors stay memory-mapped on disk (centroids are summed block by block, the pool
-            is gathered, BM25's candidates are read row by row).
-        kept_rows: per segment, its live rows (same source).
+        live: the live rows (:func:`index.storage.segments.load_live`). An exhaustive index
+            is laid out from ``live.vectors`` (centred in place); an approximate one leaves its
+            vectors memory-mapped on disk (``live.segment_vectors``: centroids are summed block
+            by block, the pool is gathered, BM25's candidates are read row by row).
         langs: language of every live row.
 
     Raises:
-        ValueError: a stored approximate index is missing or damaged.
+        SegmentDamagedError: a stored approximate index is missing, damaged, or does not
+            match its manifest entry.
     """
     if kind not in APPROXIMATE_KINDS:
-        if vectors is None:
+        if len(live.vectors) != len(langs):
             raise ValueError(f"an exhaustive ({kind}) index is laid out from its vectors")
-        centroids = language_centroids(vectors, list(langs))
-        return DenseIndex.assemble(kind, vectors, langs, centroids)
-    dirs = [folder / entry.name for entry in segments]
-    stored = [read_segment_parts(d, kind) for d in dirs]
+        centroids = language_centroids(live.vectors, list(langs))
+        return DenseIndex.assemble(kind, live.vectors, langs, centroids)
+    kept_rows, mapped = live.kept_rows, live.segment_vectors
+    stored = [read_segment_parts(folder / entry.name, kind, entry) for entry in segments]
     layout = [
         (kept, parts, entry.chunks)
         for kept, parts, entry in zip(kept_rows, stored, segments, strict=True)
     ]
     starts = np.cumsum([0] + [len(kept) for kept in kept_rows])
-    mapped = [read_vectors(d) for d in dirs]
     dim = mapped[0].shape[1] if mapped else 0
 
     def raw_rows(rows: np.ndarray) -> np.ndarray:
@@ -644,7 +668,7 @@ def open_dense(
         return out
 
     centroids = _streamed_centroids(mapped, kept_rows, langs)
-    return DenseIndex.assemble(kind, vectors, langs, centroids, layout, raw_rows)
+    return DenseIndex.assemble(kind, None, langs, centroids, layout, raw_rows)
 
 
 def _streamed_centroids(

@@ -15,6 +15,7 @@ re-scored again (a precomputed score matrix changes everywhere when one chunk is
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from array import array
@@ -190,8 +191,24 @@ class Postings:
 
     @classmethod
     def load(cls, folder: Path) -> Postings:
-        matrix = sp.load_npz(folder / POSTINGS).tocsr()
-        vocab = json.loads((folder / VOCAB).read_text(encoding="utf-8"))
+        return cls.from_bytes((folder / POSTINGS).read_bytes(), (folder / VOCAB).read_bytes())
+
+    @classmethod
+    def from_bytes(cls, matrix_npz: bytes, vocab_json: bytes) -> Postings:
+        """Decode stored postings, checking that matrix and vocabulary fit together.
+
+        Raises:
+            ValueError: the bytes are not postings (damaged files).
+        """
+        matrix = sp.load_npz(io.BytesIO(matrix_npz)).tocsr()
+        vocab = json.loads(vocab_json.decode("utf-8"))
+        if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+            raise ValueError("the vocabulary is not a list of terms")
+        if matrix.shape[1] != len(vocab):
+            raise ValueError(f"{matrix.shape[1]} term columns but {len(vocab)} terms")
+        matrix.check_format(full_check=True)
+        if len(matrix.data) and float(matrix.data.min()) < 0:
+            raise ValueError("negative term counts")
         return cls(matrix, vocab)
 
 

@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from casesearch.core.atomic import atomic_write_text
-from casesearch.index.storage.records import SegmentEntry
+from casesearch.index.storage.records import EntryError, SegmentEntry
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
+#: How the dense vectors of an index are searched (see :mod:`.dense`).
+DENSE_KINDS = ("flat", "flat32", "hnsw")
 
 
 class IndexError_(RuntimeError):
@@ -31,7 +33,52 @@ class IndexMismatchError(IndexError_):
 
 
 class IndexDamagedError(IndexError_):
-    """A file of the index is missing or unreadable (changed or damaged outside casesearch)."""
+    """A file of the index is missing or unreadable (changed or damaged outside casesearch).
+
+    ``what`` names the file and the fault alone, without the way out.
+    """
+
+    def __init__(self, message: str, what: str = "") -> None:
+        super().__init__(message)
+        self.what = what or message
+
+
+def damaged(folder: Path, what: str) -> IndexDamagedError:
+    """The error for a damaged index: what is wrong, where, and the command that repairs it.
+
+    ``casesearch index`` checks every file of the previous index against the sizes and
+    checksums in its manifest and re-indexes only what is damaged, so it is the way out.
+    """
+    return IndexDamagedError(
+        f"The index in {folder} is damaged: {what}. Repair it with `casesearch index "
+        f"[PATH...] --data-dir {folder.parent}` (it re-indexes what is damaged from the case "
+        "store; `--rebuild` re-embeds everything).",
+        what,
+    )
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "model_id": str,
+    "dim": int,
+    "prompts": dict,
+    "backend": str,
+    "dense_kind": str,
+    "chunks": int,
+    "cases": int,
+    "corpus_fingerprint": str,
+    "created": str,
+    "languages": dict,
+    "settings": dict,
+    "quantization": str,
+    "vector_space": str,
+}
+_REQUIRED = frozenset(_FIELD_TYPES) - {"languages", "settings", "quantization", "vector_space"}
+
+
+def _of_type(value: object, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, kind)
 
 
 @dataclass
@@ -62,23 +109,62 @@ class Manifest:
 
     @classmethod
     def load(cls, folder: Path) -> Manifest:
+        """Read and check the manifest of the index folder ``folder``.
+
+        Raises:
+            IndexMissingError: there is no manifest (nothing was indexed yet).
+            IndexMismatchError: it is of another format version.
+            IndexDamagedError: it cannot be read, is not JSON, or a field has the wrong type.
+        """
         path = folder / MANIFEST
-        if not path.exists():
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
             raise IndexMissingError(
                 f"No index in {folder.parent}. Build one with `casesearch index [PATH...] "
                 f"--data-dir {folder.parent}` (PATH defaults to the bundled corpus/)."
-            )
-        data = json.loads(path.read_text(encoding="utf-8"))
+            ) from None
+        except OSError as exc:
+            raise damaged(folder, f"{MANIFEST} cannot be read ({exc.strerror or exc})") from exc
+        return cls.from_bytes(raw, folder)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, folder: Path) -> Manifest:
+        """Decode a manifest read from ``folder`` (see :meth:`load` for the errors)."""
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise damaged(folder, f"{MANIFEST} is not valid JSON ({exc})") from exc
+        if not isinstance(data, dict):
+            raise damaged(folder, f"{MANIFEST} holds {type(data).__name__}, not an object")
         version = data.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise damaged(folder, f"{MANIFEST} has no format version")
         if version != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"The index in {folder} has format version {version}, this casesearch reads "
                 f"version {FORMAT_VERSION}. Rebuild it with `casesearch index --rebuild "
                 f"--data-dir {folder.parent}`."
             )
+        for key, kind in _FIELD_TYPES.items():
+            present = key in data
+            if (present or key in _REQUIRED) and not _of_type(data.get(key), kind):
+                what = "is missing" if not present else f"is {data[key]!r}"
+                raise damaged(folder, f"{MANIFEST}: {key} {what}, not {kind.__name__}")
+        if data["dense_kind"] not in DENSE_KINDS:
+            raise damaged(folder, f"{MANIFEST}: dense_kind {data['dense_kind']!r} is unknown")
+        segments = data.get("segments", [])
+        if not isinstance(segments, list):
+            raise damaged(folder, f"{MANIFEST}: segments is not a list")
+        try:
+            entries = [SegmentEntry.from_json(s) for s in segments]
+        except EntryError as exc:
+            raise damaged(folder, f"{MANIFEST}: {exc}") from exc
+        if len({e.name for e in entries}) != len(entries):
+            raise damaged(folder, f"{MANIFEST}: a segment is listed twice")
         known = set(cls.__dataclass_fields__)
         fields = {k: v for k, v in data.items() if k in known}
-        fields["segments"] = [SegmentEntry.from_json(s) for s in data.get("segments", [])]
+        fields["segments"] = entries
         return cls(**fields)
 
     def check_model(self, model_id: str, dim: int, folder: Path) -> None:

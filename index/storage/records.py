@@ -12,6 +12,7 @@ plain objects), so the codecs here are the only place that knows it.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -191,6 +192,14 @@ def case_from_json(raw: dict[str, Any]) -> Case:
 
 
 # --------------------------------------------------------------------------- segments
+#: How segment folders are named (``seg-000001``); anything else in a manifest is damage.
+SEGMENT_NAME = re.compile(r"seg-\d{6}")
+
+
+class EntryError(ValueError):
+    """A segment line of the manifest does not have the shape the format defines."""
+
+
 @dataclass(frozen=True)
 class SegmentEntry:
     """A segment's line in the manifest.
@@ -201,6 +210,10 @@ class SegmentEntry:
         cases: cases stored in the segment.
         fingerprint: digest of its chunk hashes (names its content).
         deleted_cases: local case numbers that no longer live (changed or removed since).
+        files: per file of the segment folder, its size in bytes and CRC-32, as written.
+            Equal entries therefore mean byte-equal segments, and any damage to a file
+            (cut short, overwritten, bytes flipped) is found before it is used. Empty for
+            segments written before checksums were recorded.
     """
 
     name: str
@@ -208,28 +221,77 @@ class SegmentEntry:
     cases: int
     fingerprint: str = ""
     deleted_cases: tuple[int, ...] = field(default=())
+    files: dict[str, tuple[int, int]] = field(default_factory=dict, compare=True, hash=False)
 
     def with_deleted(self, more: Iterable[int]) -> SegmentEntry:
         return replace(self, deleted_cases=tuple(sorted({*self.deleted_cases, *more})))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "chunks": self.chunks,
             "cases": self.cases,
             "fingerprint": self.fingerprint,
             "deleted_cases": list(self.deleted_cases),
         }
+        if self.files:
+            out["files"] = {k: list(v) for k, v in sorted(self.files.items())}
+        return out
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> SegmentEntry:
+    def from_json(cls, raw: object) -> SegmentEntry:
+        """Decode a manifest line, refusing anything that is not exactly the format.
+
+        Raises:
+            EntryError: a field is missing or of the wrong type or range (a name that is
+                not ``seg-NNNNNN`` could point outside the index folder).
+        """
+        if not isinstance(raw, dict):
+            raise EntryError(f"a segment entry is {type(raw).__name__}, not an object")
+        name = raw.get("name")
+        if not isinstance(name, str) or not SEGMENT_NAME.fullmatch(name):
+            raise EntryError(f"segment name {name!r} is not of the form seg-NNNNNN")
+        chunks, cases = _count(raw, "chunks", name), _count(raw, "cases", name)
+        fingerprint = raw.get("fingerprint", "")
+        deleted = raw.get("deleted_cases", [])
+        if not isinstance(fingerprint, str):
+            raise EntryError(f"{name}: fingerprint is not text")
+        if not isinstance(deleted, list) or not all(_is_int(i) and 0 <= i < cases for i in deleted):
+            raise EntryError(f"{name}: deleted_cases is not a list of its case numbers")
+        files_raw = raw.get("files", {})
+        if not isinstance(files_raw, dict):
+            raise EntryError(f"{name}: files is not an object")
+        files: dict[str, tuple[int, int]] = {}
+        for file, value in files_raw.items():
+            if (
+                "/" in file
+                or "\\" in file
+                or file in ("", ".", "..")
+                or not isinstance(value, list)
+                or len(value) != 2
+                or not all(_is_int(v) and v >= 0 for v in value)
+            ):
+                raise EntryError(f"{name}: file record {file!r}: {value!r} is not [size, crc]")
+            files[file] = (int(value[0]), int(value[1]))
         return cls(
-            name=str(raw["name"]),
-            chunks=int(raw.get("chunks", 0)),
-            cases=int(raw.get("cases", 0)),
-            fingerprint=str(raw.get("fingerprint", "")),
-            deleted_cases=tuple(sorted(int(i) for i in raw.get("deleted_cases", []))),
+            name=name,
+            chunks=chunks,
+            cases=cases,
+            fingerprint=fingerprint,
+            deleted_cases=tuple(sorted(int(i) for i in deleted)),
+            files=files,
         )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count(raw: dict[str, Any], key: str, name: str) -> int:
+    value = raw.get(key, 0)
+    if not _is_int(value) or value < 0:
+        raise EntryError(f"{name}: {key} is {value!r}, not a count")
+    return int(value)
 
 
 def live_mask(chunk_cases: np.ndarray, deleted_cases: Collection[int]) -> np.ndarray:

@@ -23,15 +23,17 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from casesearch.core.atomic import atomic_write_bytes
+from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
+from casesearch.index.storage.engines import EmbeddingEngine, LocalEngine
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ VECTORS = ".vectors.npy"
 #: Parts are merged into one when a store has more than this many (each search that meets
 #: new sentences adds a small part).
 MAX_PARTS = 64
+#: Sentences per model call of the local engine while preparing.
+SENTENCE_STEP = 1024
 
 
 def store_dir(data_dir: Path, model_id: str) -> Path:
@@ -230,15 +234,15 @@ def unique_sentences(excerpts: Iterable[str]) -> list[str]:
 def prepare(
     store: SentenceVectors,
     excerpts: Iterable[str],
-    encode: Callable[[Sequence[str]], np.ndarray],
+    engine: EmbeddingEngine,
     *,
     part_size: int = 1024,
     on_progress: Progress | None = None,
 ) -> PrepareReport:
-    """Embed and store every sentence of ``excerpts`` that is not stored yet.
+    """Embed (with ``engine``) and store every sentence of ``excerpts`` not stored yet.
 
-    Written part by part, so an interruption (Ctrl-C) keeps what was done; the report says
-    whether it was interrupted.
+    Finished batches are stored in parts of about ``part_size`` sentences, so an
+    interruption (Ctrl-C) keeps what was done; the report says whether it was interrupted.
     """
     started = time.perf_counter()
     report_progress = on_progress or no_progress
@@ -248,13 +252,30 @@ def prepare(
     todo = np.flatnonzero(~found)
     report = PrepareReport(sentences=len(sentences), stored_before=int(found.sum()))
     report_progress("sentences", 0, len(todo))
-    try:
-        for start in range(0, len(todo), part_size):
-            rows = todo[start : start + part_size]
-            vectors = encode([sentences[i] for i in rows.tolist()])
-            store.add(keys[rows], vectors, remember=False)
+    pending_rows: list[np.ndarray] = []
+    pending_vectors: list[np.ndarray] = []
+
+    def flush() -> None:
+        if pending_rows:
+            rows = np.concatenate(pending_rows)
+            store.add(keys[rows], np.concatenate(pending_vectors), remember=False)
             report.embedded += len(rows)
-            report_progress("sentences", report.embedded, len(todo))
+            pending_rows.clear()
+            pending_vectors.clear()
+
+    try:
+        try:
+            waiting = 0
+            for batch in engine.embed_documents([sentences[i] for i in todo.tolist()]):
+                pending_rows.append(todo[batch.rows])
+                pending_vectors.append(batch.vectors)
+                waiting += len(batch.rows)
+                if waiting >= part_size:
+                    flush()
+                    waiting = 0
+                report_progress("sentences", report.embedded + waiting, len(todo))
+        finally:
+            flush()  # batches that finished are kept, even when interrupted
     except KeyboardInterrupt:
         report.interrupted = True
     report.seconds = time.perf_counter() - started
@@ -268,13 +289,26 @@ def prepare_for_index(
     *,
     on_progress: Progress | None = None,
     store: SentenceVectors | None = None,
+    engine: EmbeddingEngine | None = None,
 ) -> PrepareReport:
     """Prepare the sentence vectors of every excerpt of the data directory's index.
 
     Segments already prepared (by content fingerprint) are skipped, so after adding one
     document only that document's sentences are looked at. ``store``: the one a loaded
-    searcher uses, so it serves the new vectors at once.
+    searcher uses, so it serves the new vectors at once. ``engine``: where sentences are
+    embedded (default: ``embedder`` in this process).
     """
+    with writer_lock(data_dir, purpose="preparing sentence vectors"):
+        return _prepare_for_index(data_dir, embedder, on_progress, store, engine)
+
+
+def _prepare_for_index(
+    data_dir: Path,
+    embedder: Embedder,
+    on_progress: Progress | None,
+    store: SentenceVectors | None,
+    engine: EmbeddingEngine | None,
+) -> PrepareReport:
     from casesearch.index.storage.build import index_dir
     from casesearch.index.storage.manifest import Manifest
     from casesearch.index.storage.segments import live_excerpts
@@ -288,7 +322,7 @@ def prepare_for_index(
     report = prepare(
         store,
         live_excerpts(folder, todo),
-        lambda texts: embedder.encode_documents(list(texts), batch_size=64),
+        engine or LocalEngine(embedder, batch_size=64, step=SENTENCE_STEP),
         on_progress=on_progress,
     )
     fingerprints = [s.fingerprint for s in todo if s.fingerprint]

