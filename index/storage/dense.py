@@ -38,11 +38,12 @@ import numpy as np
 
 from casesearch.index.model.backends import build_threads
 from casesearch.index.storage.centering import centre, centroids_from_sums, language_centroids
+from casesearch.index.storage.manifest import DENSE_KINDS
 from casesearch.index.storage.records import SegmentEntry
 from casesearch.index.storage.segments import LiveView, SegmentDamagedError, SegmentFiles
 
 #: Index kinds a user can ask for (``--dense``).
-KINDS = ("auto", "flat", "flat32", "ivf", "hnsw", "rabitq")
+KINDS = ("auto", *DENSE_KINDS)
 #: Kinds laid out from the stored vectors when an index is opened.
 EXHAUSTIVE_KINDS = ("flat", "flat32")
 #: Kinds whose segments carry stored FAISS indexes.
