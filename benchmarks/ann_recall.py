@@ -31,6 +31,7 @@ from casesearch.index.storage.dense import (
     DenseIndex,
     StoredPart,
     build_approximate,
+    split_rows,
 )
 
 CANDIDATES = 100
@@ -80,10 +81,11 @@ def approximate_parts(
         if len(rows) < min_rows:
             continue
         nlist = max(1, min(round(lists_per_sqrt * math.sqrt(len(rows))), len(rows) // 39))
-        index = build_approximate(
-            vectors[rows], kind, nlist=nlist, code=code, hnsw_m=hnsw_m, bits=bits
-        )
-        parts.append(StoredPart(lang, rows, index))
+        for piece in split_rows(rows, kind):
+            index = build_approximate(
+                vectors[piece], kind, nlist=nlist, code=code, hnsw_m=hnsw_m, bits=bits
+            )
+            parts.append(StoredPart(lang, piece, index))
     return parts
 
 

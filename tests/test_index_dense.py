@@ -243,6 +243,37 @@ def test_recall_at_100_on_a_clustered_set(kind: str, knob: str, weak: int) -> No
     assert recall() < default  # the weakest setting loses: the test measures approximation
 
 
+def test_a_large_language_is_scanned_in_parallel_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RaBitQ codes of one language are split into parts; scanning them on several threads
+    gives the single thread's result, and recall holds."""
+    monkeypatch.setattr(dense_module, "RABITQ_PART_ROWS", 5_000)
+    monkeypatch.setattr(dense_module, "ANN_MIN_ROWS", 1_000)
+    vectors = _clustered(12_000, 64, seed=5)
+    langs = ["en"] * len(vectors)
+    parts = dense_module.build_segment_parts(vectors, langs, "rabitq")
+    assert len(parts) == 3
+    assert np.sort(np.concatenate([p.rows for p in parts])).tolist() == list(range(len(vectors)))
+    live = np.arange(len(vectors))
+    index = DenseIndex.assemble(
+        "rabitq", vectors.copy(), langs, language_centroids(vectors, langs),
+        [(live, parts, len(vectors))],
+    )  # fmt: skip
+    exact = _exact(vectors, langs)
+    queries = _clustered(30, 64, seed=6)
+    monkeypatch.setattr(dense_module, "SCAN_THREADS", 2)
+    parallel = [index.search(q, 50) for q in queries]
+    monkeypatch.setattr(dense_module, "SCAN_THREADS", 1)
+    for q, (rows, scores) in zip(queries, parallel, strict=True):
+        serial_rows, serial_scores = index.search(q, 50)
+        assert rows.tolist() == serial_rows.tolist()
+        np.testing.assert_allclose(scores, serial_scores)
+    recall = np.mean(
+        [len(set(r.tolist()) & set(exact.search(q, 50)[0].tolist())) / 50
+         for q, (r, _) in zip(queries, parallel, strict=True)]
+    )  # fmt: skip
+    assert recall >= 0.95
+
+
 def test_language_parts_rank_like_centred_exhaustive_search() -> None:
     """Parts over raw vectors, shifted by q·μ_lang, give the centred ranking across languages."""
     dim = 48
