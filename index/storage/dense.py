@@ -483,10 +483,10 @@ class DenseIndex:
                 )
             offset += len(live_local)
         per_lang: dict[int, int] = {}
-        for part in parts:
-            per_lang[part.lang_pos] = per_lang.get(part.lang_pos, 0) + part.live
-        for part in parts:
-            part.share = part.live / per_lang[part.lang_pos]
+        for opened in parts:
+            per_lang[opened.lang_pos] = per_lang.get(opened.lang_pos, 0) + opened.live
+        for opened in parts:
+            opened.share = opened.live / per_lang[opened.lang_pos]
         lang_list = list(langs)
         if parts:
             pool_rows = np.flatnonzero(~covered).astype(np.int64)
