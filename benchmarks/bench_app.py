@@ -5,6 +5,10 @@ Usage::
     .venv/bin/python benchmarks/bench_app.py [--questions 12] [--model-from DATA_DIR]
         [--work-dir /tmp/casesearch-bench-app] [--out test-output/bench-app.json]
 
+``--phases upload`` (one of ``fresh,built,questions,upload``) times only the upload of a
+20-page PDF report through the Corpus page: from pressing "Add to the search index" until the
+app says the cases can be found, then a search for a sentence of the report.
+
 It starts ``streamlit run app.py`` on an empty data directory and opens it in Debian's headless
 chromium (as the end-to-end test does), so the first figure includes what a first visitor
 waits for: converting the model (unless ``--model-from`` supplies a converted one), reading
@@ -19,6 +23,7 @@ import argparse
 import json
 import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -92,13 +97,112 @@ def per_question(data_dir: Path, questions: list[str], log_path: Path) -> dict[s
     }
 
 
+def pdf_report(pages: int, lines_per_page: int = 52) -> tuple[bytes, str]:
+    """A text PDF of ``pages`` A4 pages of real Participedia case text (Helvetica, WinAnsi)
+    and its title. Read from the export in place; nothing of it is stored."""
+    from benchmarks import synth
+
+    records = synth.load_participedia()
+    lines: list[str] = []
+    title = ""
+    for record in records:
+        text = str(record.get("text") or record.get("body") or "")
+        if str(record.get("lang", "en")) != "en" or len(text.split()) < 200:
+            continue
+        title = title or str(record.get("title", ""))
+        lines.append(str(record.get("title", "")))
+        lines += textwrap.wrap(text, 95)
+        lines.append("")
+        if len(lines) >= pages * lines_per_page:
+            break
+    lines = lines[: pages * lines_per_page]
+
+    def esc(line: str) -> bytes:
+        raw = line.encode("cp1252", "replace")
+        return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+    objs: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
+    kids = []
+    for page in range(pages):
+        chunk = lines[page * lines_per_page : (page + 1) * lines_per_page]
+        ops = [b"BT /F1 10 Tf 14 TL 40 800 Td"] + [b"(" + esc(x) + b") Tj T*" for x in chunk]
+        stream = b"\n".join([*ops, b"ET"])
+        page_no, content_no = len(objs) + 1, len(objs) + 2
+        kids.append(f"{page_no} 0 R".encode())
+        objs.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
+            + f"{content_no} 0 R".encode()
+            + b" /Resources << /Font << /F1 FONT 0 R >> >> >>"
+        )
+        objs.append(
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"
+        )
+    font_no = len(objs) + 1
+    objs.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
+    objs = [o.replace(b"FONT", str(font_no).encode()) for o in objs]
+    objs[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + f"] /Count {pages} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out), title
+
+
+def upload_pdf(data_dir: Path, work: Path, pages: int, log_path: Path) -> dict[str, object]:
+    """Seconds from pressing "Add to the search index" with a ``pages``-page PDF until the
+    app says its cases can be found; then whether a search finds it."""
+    from test_app_e2e import results
+
+    content, title = pdf_report(pages)
+    path = work / "report-20-pages.pdf"
+    path.write_bytes(content)
+    server = AppServer(data_dir, log_path)
+    try:
+        server.start(timeout=120)
+        with browser_page() as page:
+            page.goto(server.url)
+            wait_ready(page, timeout_s=900)
+            page.goto(f"{server.url}/corpus")
+            page.get_by_role("tab", name="Add case files").click()
+            page.locator("input[type=file]").set_input_files([str(path)])
+            started = time.perf_counter()
+            page.get_by_role("button", name="Add to the search index").click()
+            page.get_by_text("They can be found on the Search page now").wait_for(timeout=900_000)
+            searchable = time.perf_counter() - started
+            page.goto(server.url)
+            wait_ready(page, timeout_s=300)
+            ask(page, title, timeout_s=120)
+            wait_complete(page, timeout_s=120)
+            found = [r["title"] for r in results(page)][:3]
+    finally:
+        server.stop()
+    return {
+        "pages": pages,
+        "pdf_kb": round(len(content) / 1024, 1),
+        "searchable_after_s": round(searchable, 2),
+        "question": title,
+        "top_titles": found,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--model-from", type=Path, help="data dir with a converted model")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/casesearch-bench-app"))
     parser.add_argument("--out", type=Path, default=REPO / "test-output" / "bench-app.json")
+    parser.add_argument("--phases", default="fresh,built,questions,upload")
+    parser.add_argument("--pdf-pages", type=int, default=20)
     args = parser.parse_args(argv)
+    phases = set(args.phases.split(","))
     if chromium_path() is None:
         print("chromium is not installed (apt-get install chromium)", file=sys.stderr)
         return 2
@@ -112,14 +216,21 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, object] = {"machine": machine(), "questions_from": source}
     result["model_copied"] = bool(args.model_from)
 
-    log("fresh data directory: first start builds the index")
-    result["fresh"] = first_answer(data_dir, questions[0], logs / "fresh.log")
-    log(f"fresh: {result['fresh']}")
-    log("built data directory: restart")
-    result["built"] = first_answer(data_dir, questions[1], logs / "built.log")
-    log(f"built: {result['built']}")
-    log("time per question")
-    result["per_question"] = per_question(data_dir, questions[2:], logs / "queries.log")
+    if "fresh" in phases:
+        log("fresh data directory: first start builds the index")
+        result["fresh"] = first_answer(data_dir, questions[0], logs / "fresh.log")
+        log(f"fresh: {result['fresh']}")
+    if "built" in phases:
+        log("built data directory: restart")
+        result["built"] = first_answer(data_dir, questions[1], logs / "built.log")
+        log(f"built: {result['built']}")
+    if "questions" in phases:
+        log("time per question")
+        result["per_question"] = per_question(data_dir, questions[2:], logs / "queries.log")
+    if "upload" in phases:
+        log(f"uploading a {args.pdf_pages}-page PDF")
+        result["upload_pdf"] = upload_pdf(data_dir, args.work_dir, args.pdf_pages, logs / "up.log")
+        log(f"upload: {result['upload_pdf']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -27,6 +27,7 @@ import json
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -40,6 +41,7 @@ from benchmarks.common import (
     log,
     machine,
     model_data,
+    recall_questions,
     report_result,
     run_worker,
     summary,
@@ -67,16 +69,54 @@ def _backend_name(embedder) -> str:
     return str(getattr(embedder.info, "backend", "torch"))
 
 
-def _synth_corpus(work: Path, size: int, model_id: str):
+def _synth_corpus(work: Path, size: int, model_id: str, vectors: str = "spread"):
+    """Base cases, the corpus of ``size`` chunks, its vectors and how many base ones are real.
+
+    ``vectors``: ``spread`` (drawn from a Gaussian model of the real embeddings: no
+    near-duplicates) or ``neardup`` (each variant chunk its base chunk's vector plus noise).
+    """
     base = synth.base_cases(synth.load_participedia())
     corpus = synth.make_corpus(base, size, synth.vocabulary(base))
     base_vecs, real = synth.base_vectors(base, model_id, work / "cache")
-    vectors = synth.derived_vectors(corpus, base_vecs)
-    return base, corpus, vectors, real
+    if vectors == "spread":
+        mask = synth.embedded_mask(base, model_id, work / "cache")
+        model = synth.fit_vector_model(base, base_vecs, mask)
+        return base, corpus, synth.spread_vectors(corpus, model), real
+    if vectors != "neardup":
+        raise ValueError(f"unknown vectors {vectors!r} (spread or neardup)")
+    return base, corpus, synth.derived_vectors(corpus, base_vecs), real
+
+
+def _question_vectors(work: Path, embedder, texts: list[str]):
+    """The questions embedded for real by ``embedder`` (cached in the work folder)."""
+    import hashlib
+
+    import numpy as np
+
+    key = hashlib.sha256("\x00".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
+    path = work / "cache" / f"questions-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = np.asarray(embedder.encode_queries(texts), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
 
 
 def _dir_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def _files_mb(folder: Path) -> dict[str, float]:
+    """MB on disk by kind of file (``ann-3.faiss`` counts as ``ann-*.faiss``)."""
+    out: dict[str, float] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            name = path.name
+            if name.startswith("ann-"):
+                name = "ann-*" + name[name.index(".") :]
+            out[name] = out.get(name, 0.0) + path.stat().st_size / 2**20
+    return {k: round(v, 1) for k, v in sorted(out.items())}
 
 
 # --------------------------------------------------------------------------- workers
@@ -104,20 +144,28 @@ def worker_build(params: dict) -> dict:
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
     t0 = time.perf_counter()
-    _base, corpus, vectors, real = _synth_corpus(work, size, embedder.model_id)
+    _base, corpus, vectors, real = _synth_corpus(work, size, embedder.model_id, params["vectors"])
     pre = synth.precomputed_for(corpus, vectors, embedder.model_id)
     synth_s = time.perf_counter() - t0
     data_dir = _corpus_dir(work, size)
     shutil.rmtree(data_dir, ignore_errors=True)
-    report = build_index(corpus.cases, data_dir, embedder, rebuild=True, precomputed=pre)
+    dense = str(params.get("dense") or "auto")
+    report = build_index(
+        corpus.cases, data_dir, embedder, dense_kind=dense, rebuild=True, precomputed=pre
+    )
+    build_rss = current_rss_mb()
     t0 = time.perf_counter()
     store = SentenceVectors.open(data_dir, embedder.model_id, embedder.dim)
     sentences = synth.store_sentence_vectors(corpus, vectors, store)
     manifest = Manifest.load(index_dir(data_dir))
     store.mark_prepared(seg.fingerprint for seg in manifest.segments)
     sentence_s = time.perf_counter() - t0
+    manifest_kind = manifest.dense_kind
     return {
         "size": size,
+        "vectors": params["vectors"],
+        "dense_kind": manifest_kind,
+        "rss_after_build_mb": round(build_rss, 1),
         "cases": report.cases,
         "chunks": report.chunks,
         "mode": report.mode,
@@ -130,6 +178,7 @@ def worker_build(params: dict) -> dict:
         "synth_seconds": round(synth_s, 1),
         "build_seconds": {k: round(v, 2) for k, v in report.seconds.items()},
         "index_mb": _dir_mb(index_dir(data_dir)),
+        "index_files_mb": _files_mb(index_dir(data_dir)),
     }
 
 
@@ -205,6 +254,8 @@ def worker_search(params: dict) -> dict:
         "questions": len(questions),
         "question_source": source,
         "backend": _backend_name(embedder),
+        "rss_after_searches_mb": round(current_rss_mb(), 1),
+        "dense_kinds": {size: searchers[size].manifest.dense_kind for size in sizes},
         "loaded_index_mb": loaded_mb,
         "load_seconds": load_s,
         "results": out,
@@ -271,7 +322,8 @@ def worker_add_one(params: dict) -> dict:
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
-    base, corpus, _vectors, _real = _synth_corpus(work, size, embedder.model_id)
+    base, corpus, _vectors, _real = _synth_corpus(work, size, embedder.model_id, params["vectors"])
+    del _vectors
     vocab = synth.vocabulary(base)
     data_dir = _corpus_dir(work, size)
     runs = []
@@ -305,49 +357,240 @@ def worker_add_one(params: dict) -> dict:
     return {"size": size, "runs": runs, "median_seconds": median, "reopen_seconds": reopen_s}
 
 
-def worker_hnsw(params: dict) -> dict:
-    """Recall@100 of float16 exhaustive and HNSW search against float32 exhaustive search."""
+#: Settings of the ``ann`` phase: index builds and, per build, the search breadths swept.
+ANN_CONFIGS: dict[str, dict[str, object]] = {
+    "flat": {"kind": "flat"},
+    "ivf": {"kind": "ivf", "code": "fp16", "lists": 4.0, "nprobe": [32, 64, 128, 256, 384, 512]},
+    "ivf-sq8": {"kind": "ivf", "code": "sq8", "lists": 4.0, "nprobe": [64, 128, 256, 512]},
+    "ivf-lists2": {"kind": "ivf", "code": "fp16", "lists": 2.0, "nprobe": [32, 64, 128, 256]},
+    "ivf-lists8": {"kind": "ivf", "code": "fp16", "lists": 8.0, "nprobe": [128, 256, 512, 1024]},
+    "hnsw": {"kind": "hnsw", "m": 32, "ef": [96, 200, 512]},
+    "rabitq": {"kind": "rabitq", "bits": 2, "rerank": [5, 10, 20, 40]},
+    "rabitq1": {"kind": "rabitq", "bits": 1, "rerank": [10, 20, 40, 80]},
+}
+
+
+def worker_ann(params: dict) -> dict:
+    """Recall and latency of approximate indexes against exhaustive search, per setting.
+
+    The corpus vectors are centred as the searcher centres them; every index is built the way
+    a full build writes it (one part per language with enough chunks, the rest exhaustive).
+    """
+    import gc
+
     import numpy as np
 
+    from benchmarks import ann_recall
+    from casesearch.index.storage.centering import centre, language_centroids
     from casesearch.index.storage.dense import DenseIndex, use_single_thread
 
     work, size = Path(params["work"]), int(params["size"])
     embedder = _embedder(work, params.get("backend"))
-    _base, _corpus, vectors, _real = _synth_corpus(work, size, embedder.model_id)
-    questions, _source = load_questions(int(params["questions"]))
-    queries = embedder.encode_queries(questions)
-    exact = DenseIndex.build(vectors, "flat32")
-    flat16 = DenseIndex.build(vectors, "flat")
+    texts, sources = recall_questions()
+    queries = _question_vectors(work, embedder, texts)
+    _base, corpus, vectors, _real = _synth_corpus(work, size, embedder.model_id, params["vectors"])
+    langs = np.asarray([ch.lang for c in corpus.cases for ch in c.chunks])
+    chunk_case = np.repeat(np.arange(len(corpus.cases)), [len(c.chunks) for c in corpus.cases])
+    origin = np.asarray(corpus.origin) if params["vectors"] == "neardup" else None
+    del corpus
+    gc.collect()
+    lang_list = langs.tolist()
+    centroids = language_centroids(vectors, lang_list)
+    centred = centre(vectors, lang_list, centroids)
     t0 = time.perf_counter()
-    hnsw = DenseIndex.build(vectors, "hnsw")
-    build_s = time.perf_counter() - t0
+    reference = ann_recall.exact_reference(centred, queries, chunk_case)
+    out: dict[str, object] = {
+        "size": size,
+        "vectors": params["vectors"],
+        "questions": len(texts),
+        "question_sources": sources,
+        "languages": dict(Counter(langs.tolist())),
+        "reference_seconds": round(time.perf_counter() - t0, 1),
+        "settings": {},
+    }
     use_single_thread()
-    out: dict[str, object] = {"size": size, "hnsw_build_seconds": round(build_s, 1)}
-    exact_ms, exact_ids = [], []
-    for q in queries:
+    scratch = str(work / f"ann-scratch-{size}.faiss")
+    for name in params["configs"]:
+        config = ANN_CONFIGS[name]
+        kind = str(config["kind"])
+        log(f"ann {size}: {name}")
+        rss0 = current_rss_mb()
         t0 = time.perf_counter()
-        ids, _ = exact.search(q, 100)
-        exact_ms.append((time.perf_counter() - t0) * 1000)
-        exact_ids.append(set(ids.tolist()))
-    out["flat32_ms"] = summary(exact_ms)
+        if kind == "flat":
+            index = DenseIndex.build(centred, "flat")
+            build_s = time.perf_counter() - t0
+            settings = [("flat", lambda _index: None)]
+            nbytes = index.pool.sa_code_size() * index.size
+            pool_rows = index.size
+        else:
+            parts = ann_recall.approximate_parts(
+                vectors, langs, kind, lists_per_sqrt=float(config.get("lists", 4.0)),
+                code=str(config.get("code", "fp16")), hnsw_m=int(config.get("m", 32)),
+                bits=int(config.get("bits", 2)),
+            )  # fmt: skip
+            live = np.arange(len(vectors))
+            index = DenseIndex.assemble(
+                kind, vectors, lang_list, centroids, [(live, parts, len(vectors))]
+            )
+            build_s = time.perf_counter() - t0
+            nbytes = ann_recall.part_bytes(parts, scratch) + index.pool.sa_code_size() * (
+                index.pool.ntotal
+            )
+            pool_rows = index.pool.ntotal
+            knob = {"ivf": "nprobe", "hnsw": "ef", "rabitq": "rerank"}[kind]
+            settings = [
+                (f"{name} {knob}={v}", _setter(knob, int(v)))
+                for v in config[knob]  # type: ignore[union-attr]
+            ]
+        grown = current_rss_mb() - rss0
+        results = ann_recall.measure(
+            index, queries, reference, centred, chunk_case, settings, origin
+        )
+        for label, row in results.items():
+            row.update(
+                {
+                    "config": name,
+                    "build_seconds": round(build_s, 1),
+                    "index_mb": round(nbytes / 2**20, 1),
+                    "rss_growth_mb": round(grown, 1),
+                    "pool_rows": int(pool_rows),
+                }
+            )
+            out["settings"][label] = row  # type: ignore[index]
+        del index
+        gc.collect()
+    return out
 
-    def against_exact(index: DenseIndex) -> dict[str, object]:
-        recalls, ms = [], []
-        for q, truth in zip(queries, exact_ids, strict=True):
-            t0 = time.perf_counter()
-            ids, _ = index.search(q, 100)
-            ms.append((time.perf_counter() - t0) * 1000)
-            recalls.append(len(truth & set(ids.tolist())) / max(1, len(truth)))
-        return {
-            "recall_at_100": round(float(np.mean(recalls)), 4),
-            "min_recall": round(float(np.min(recalls)), 4),
-            "ms": summary(ms),
+
+def _setter(knob: str, value: int):
+    def apply(index) -> None:
+        if knob == "nprobe":
+            index.nprobe = value
+        elif knob == "rerank":
+            index.rerank = value
+        else:
+            index.ef_search = value
+
+    return apply
+
+
+def worker_real(params: dict) -> dict:
+    """Approximate search on real vectors against the Gaussian model fitted to them.
+
+    Real embeddings of a million chunks are out of reach here, so the large corpora draw
+    their vectors from a model (:class:`synth.VectorModel`). This phase tells how that model
+    changes recall: the distinct sentences of the Participedia chunks are embedded for real
+    (as passages, cached), the model is fitted to them, and the same IVF settings are measured
+    on the real vectors and on as many drawn from the model (same cases and languages).
+    """
+    import numpy as np
+
+    from benchmarks import ann_recall
+    from casesearch.index.storage.centering import centre, language_centroids
+    from casesearch.index.storage.dense import DenseIndex, use_single_thread
+
+    work = Path(params["work"])
+    embedder = _embedder(work, params.get("backend"))
+    base = synth.base_cases(synth.load_participedia())
+    sentences, case_of = synth.base_sentences(base)
+    t0 = time.perf_counter()
+    done = synth.embed_sentences(sentences, embedder, work / "cache", float(params["budget"]))
+    embed_s = time.perf_counter() - t0
+    known = synth.load_cached_vectors(work / "cache", "sentences")
+    rows = np.flatnonzero(done)
+    real = np.stack(
+        [known[synth.chunk_hash(embedder.model_id, sentences[i])] for i in rows]
+    ).astype(np.float32)
+    case_of = case_of[rows]
+    langs = np.asarray([base[c].lang for c in case_of.tolist()], dtype=object)
+    model = synth.fit_model_to(real, case_of, langs)
+    drawn = synth.draw_vectors(model, case_of, langs)
+    texts, sources = recall_questions()
+    queries = _question_vectors(work, embedder, texts)
+    out: dict[str, object] = {
+        "sentences": len(sentences),
+        "embedded": len(rows),
+        "embed_seconds": round(embed_s, 1),
+        "questions": len(texts),
+        "question_sources": sources,
+        "sets": {},
+    }
+    lang_list = langs.tolist()
+    for name, vectors in (("real", real), ("model", drawn)):
+        centroids = language_centroids(vectors, lang_list)
+        centred = centre(vectors, lang_list, centroids)
+        reference = ann_recall.exact_reference(centred, queries, case_of)
+        use_single_thread()
+        parts = ann_recall.approximate_parts(vectors, langs, "ivf", min_rows=1000)
+        live = np.arange(len(vectors))
+        index = DenseIndex.assemble(
+            "ivf", vectors, lang_list, centroids, [(live, parts, len(vectors))]
+        )
+        settings = [(f"ivf nprobe={v}", _setter("nprobe", v)) for v in params["nprobe"]]
+        result = ann_recall.measure(index, queries, reference, centred, case_of, settings)
+        top = np.sort(reference.scores, axis=1)
+        out["sets"][name] = {  # type: ignore[index]
+            "settings": result,
+            "nlist": [int(faiss_lists(p.index)) for p in parts],
+            "score_gap_1_100": round(float(np.mean(top[:, -1] - top[:, 0])), 4),
+            "score_gap_10_100": round(float(np.mean(top[:, -10] - top[:, 0])), 4),
         }
+    return out
 
-    out["flat_fp16"] = against_exact(flat16)
-    for ef in (96, 200):
-        hnsw.index.hnsw.efSearch = ef
-        out[f"hnsw_ef{ef}"] = against_exact(hnsw)
+
+def faiss_lists(index) -> int:
+    import faiss
+
+    return faiss.extract_index_ivf(index).nlist
+
+
+def worker_recall(params: dict) -> dict:
+    """Top-10 cases of ``Searcher.search`` (hybrid and dense) on a built index, against the
+    same searcher with an exhaustive float16 index swapped in."""
+    import numpy as np
+
+    from casesearch.index.search.searcher import Searcher
+    from casesearch.index.storage.centering import centre
+    from casesearch.index.storage.dense import DenseIndex
+
+    work, size = Path(params["work"]), int(params["size"])
+    embedder = _embedder(work, params.get("backend"))
+    texts, sources = recall_questions()
+    data_dir = _corpus_dir(work, size)
+    searcher = Searcher.load(data_dir, embedder)
+    approximate = searcher.dense
+    if not approximate.parts:
+        return {"size": size, "skipped": "the index is exhaustive"}
+    vectors = approximate.raw_vectors(np.arange(approximate.size))
+    centroids = dict(zip(searcher.centroid_langs, searcher.centroid_matrix, strict=True))
+    langs = searcher.chunk_lang.tolist()
+    exhaustive = DenseIndex.build(centre(vectors, langs, centroids, inplace=True), "flat")
+    del vectors
+    out: dict[str, object] = {
+        "size": size,
+        "dense_kind": searcher.manifest.dense_kind,
+        "approximate_rows": approximate.approximate_rows,
+        "questions": len(texts),
+        "question_sources": sources,
+    }
+
+    def top10(text: str, mode: str) -> list[str]:
+        return [r.case_id for r in searcher.search(text, 10, mode=mode, highlight=False).results]
+
+    for mode in ("hybrid", "dense"):
+        hits, worst = [], 1.0
+        for text in texts:
+            searcher.dense = approximate
+            got = top10(text, mode)
+            searcher.dense = exhaustive
+            want = top10(text, mode)
+            hits.append(len(set(got) & set(want)) / max(1, len(want)))
+            worst = min(worst, hits[-1])
+        out[mode] = {
+            "recall_cases_at_10": round(float(np.mean(hits)), 4),
+            "questions_below_0.9": int(np.sum(np.asarray(hits) < 0.9)),
+            "min": round(worst, 2),
+        }
     return out
 
 
@@ -391,7 +634,9 @@ WORKERS = {
     "search": worker_search,
     "throughput": worker_throughput,
     "add_one": worker_add_one,
-    "hnsw": worker_hnsw,
+    "ann": worker_ann,
+    "recall": worker_recall,
+    "real": worker_real,
     "participedia": worker_participedia,
 }
 
@@ -428,8 +673,23 @@ def markdown(results: dict) -> str:
         lines.append(f"add one document: median {results['add_one']['median_seconds']}")
     if "throughput" in results:
         lines.append(f"throughput: {results['throughput']}")
-    if "hnsw" in results:
-        lines.append(f"hnsw: {results['hnsw']}")
+    for ann in results.get("ann", []):
+        lines += [
+            f"ann {ann['size']:,} ({ann['vectors']} vectors, {ann['questions']} questions):",
+            "| setting | cases@10 | chunks@100 | within 0.001 | within 0.01 | p50 ms | p95 ms "
+            "| build s | index MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for label, row in ann["settings"].items():
+            lines.append(
+                f"| {label} | {row['recall_cases']:.3f} | {row['recall_chunks']:.3f} | "
+                f"{row['recall_chunks_eps0.001']:.3f} | {row['recall_chunks_eps0.01']:.3f} | "
+                f"{row['ms_p50']:.2f} | {row['ms_p95']:.2f} | {row['build_seconds']} | "
+                f"{row['index_mb']} |"
+            )
+        lines.append("")
+    if "recall" in results:
+        lines.append(f"recall through the searcher: {results['recall']}")
     if "participedia" in results:
         lines.append(f"participedia: {results['participedia']}")
     return "\n".join(lines)
@@ -452,6 +712,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default=None, help="embedding backend (default: default)")
     parser.add_argument("--skip", default="", help="phases to skip, comma-separated")
     parser.add_argument("--participedia", action="store_true", help="also ingest+index it")
+    parser.add_argument(
+        "--vectors",
+        choices=["spread", "neardup"],
+        default="spread",
+        help="synthetic chunk vectors: drawn from a model of real ones (spread) or noisy "
+        "copies of base vectors (neardup)",
+    )
+    parser.add_argument("--dense", default="auto", help="index kind of the builds")
+    parser.add_argument("--ann-sizes", default="", help="sizes of the ann phase (default: largest)")
+    parser.add_argument(
+        "--ann-configs", default=",".join(ANN_CONFIGS), help="settings of the ann phase"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--params", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -469,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     skip = set(args.skip.split(","))
-    common = {"work": str(work), "backend": args.backend}
+    common = {"work": str(work), "backend": args.backend, "vectors": args.vectors}
     script = Path(__file__).resolve()
     out_path = Path(args.out)
     results: dict[str, object] = {}
@@ -499,7 +771,8 @@ def main(argv: list[str] | None = None) -> int:
         results["builds"] = []
         for size in sizes:
             log(f"building {size}")
-            results["builds"].append(run_worker(script, "build", {**common, "size": size}))
+            build = run_worker(script, "build", {**common, "size": size, "dense": args.dense})
+            results["builds"].append(build)
             save()
     if "search" not in skip:
         log("search latency")
@@ -513,12 +786,24 @@ def main(argv: list[str] | None = None) -> int:
             script, "add_one", {**common, "size": sizes[-1], "repeats": args.add_repeats}
         )
         save()
-    if "hnsw" not in skip:
-        log("hnsw recall")
-        results["hnsw"] = run_worker(
-            script, "hnsw", {**common, "size": sizes[-1], "questions": 100}
-        )
+    if "recall" not in skip:
+        log("recall of the searcher's top 10 cases")
+        results["recall"] = run_worker(script, "recall", {**common, "size": sizes[-1]})
         save()
+    if "real" not in skip:
+        log("approximate search on real sentence vectors and on the model of them")
+        params = {**common, "budget": args.embed_budget, "nprobe": [4, 8, 16, 32, 64, 128]}
+        results["real"] = run_worker(script, "real", params)
+        save()
+    if "ann" not in skip:
+        results["ann"] = []
+        configs = [c for c in args.ann_configs.split(",") if c]
+        ann_sizes = [int(s) for s in args.ann_sizes.split(",") if s] or [sizes[-1]]
+        for size in ann_sizes:
+            log(f"approximate search at {size}")
+            params = {**common, "size": size, "configs": configs}
+            results["ann"].append(run_worker(script, "ann", params))
+            save()
     if args.participedia:
         log("participedia end to end")
         results["participedia"] = run_worker(script, "participedia", common)

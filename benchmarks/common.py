@@ -29,6 +29,9 @@ def model_data(work: Path) -> Path:
 
 
 QUESTIONS = REPO / "eval" / "questions" / "queries.jsonl"
+#: The shared data folder: ``../shared/data`` next to the checkout, or ``$CASESEARCH_SHARED_DATA``
+#: (for a checkout elsewhere, e.g. a git worktree).
+SHARED_DATA = Path(os.environ.get("CASESEARCH_SHARED_DATA") or REPO.parent / "shared" / "data")
 RESULT_PREFIX = "RESULT "
 
 #: Used when the project's labelled questions are absent: practitioners' questions, both languages.
@@ -73,6 +76,29 @@ def load_questions(limit: int) -> tuple[list[str], str]:
         texts = [str(i["text"]) for i in items if str(i.get("text", "")).strip()]
         return texts[:limit], str(QUESTIONS.relative_to(REPO))
     return FALLBACK_QUESTIONS[:limit], "built-in list (benchmarks/common.py)"
+
+
+def recall_questions() -> tuple[list[str], dict[str, int]]:
+    """Every distinct question of the labelled set and of the shared sets, and how many each.
+
+    For recall against exhaustive search, where what matters is many real questions in both
+    languages, not their labels.
+    """
+    files = [QUESTIONS, *sorted((SHARED_DATA / "eval").glob("*/queries.jsonl"))]
+    texts: list[str] = []
+    seen: set[str] = set()
+    counts: dict[str, int] = {}
+    for path in files:
+        if not path.exists():
+            continue
+        name = "labelled" if path == QUESTIONS else path.parent.name
+        for line in path.read_text("utf-8").splitlines():
+            text = " ".join(str(json.loads(line).get("text", "")).split()) if line else ""
+            if text and text not in seen:
+                seen.add(text)
+                texts.append(text)
+                counts[name] = counts.get(name, 0) + 1
+    return texts, counts
 
 
 def percentile(values: list[float], q: float) -> float:

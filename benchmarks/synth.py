@@ -209,13 +209,13 @@ def base_texts(base: list[Case]) -> list[str]:
     return [chunk_text_for_embedding(c, ch) for c in base for ch in c.chunks]
 
 
-def _cache_paths(cache_dir: Path) -> tuple[Path, Path]:
-    return cache_dir / "base-vectors.npy", cache_dir / "base-hashes.json"
+def _cache_paths(cache_dir: Path, name: str = "base") -> tuple[Path, Path]:
+    return cache_dir / f"{name}-vectors.npy", cache_dir / f"{name}-hashes.json"
 
 
-def load_cached_vectors(cache_dir: Path) -> dict[str, np.ndarray]:
-    """Base-chunk embeddings embedded so far, by chunk hash."""
-    vec_path, hash_path = _cache_paths(cache_dir)
+def load_cached_vectors(cache_dir: Path, name: str = "base") -> dict[str, np.ndarray]:
+    """Embeddings embedded so far (base chunks, or ``sentences``), by hash."""
+    vec_path, hash_path = _cache_paths(cache_dir, name)
     if not (vec_path.exists() and hash_path.exists()):
         return {}
     vectors = np.load(vec_path)
@@ -225,8 +225,8 @@ def load_cached_vectors(cache_dir: Path) -> dict[str, np.ndarray]:
     return dict(zip(hashes, vectors, strict=True))
 
 
-def _save_cache(cache_dir: Path, known: dict[str, np.ndarray]) -> None:
-    vec_path, hash_path = _cache_paths(cache_dir)
+def _save_cache(cache_dir: Path, known: dict[str, np.ndarray], name: str = "base") -> None:
+    vec_path, hash_path = _cache_paths(cache_dir, name)
     cache_dir.mkdir(parents=True, exist_ok=True)
     hashes = list(known)
     tmp = vec_path.with_suffix(".tmp.npy")
@@ -271,6 +271,47 @@ def embed_base(
     return sum(h in known for h in hashes)
 
 
+def base_sentences(base: list[Case]) -> tuple[list[str], np.ndarray]:
+    """Every distinct sentence of the base chunks, and the base case it comes from."""
+    seen: set[str] = set()
+    texts: list[str] = []
+    cases: list[int] = []
+    for b in base_order(base):
+        case = base[b]
+        for chunk in case.chunks:
+            excerpt = case.chunk_text(chunk)
+            for start, end in sentence_spans(excerpt):
+                text = excerpt[start:end].strip()
+                if len(text.split()) >= 4 and text not in seen:
+                    seen.add(text)
+                    texts.append(text)
+                    cases.append(b)
+    return texts, np.asarray(cases, dtype=np.int64)
+
+
+def embed_sentences(
+    texts: list[str], embedder: Embedder, cache_dir: Path, budget_seconds: float, step: int = 512
+) -> np.ndarray:
+    """Embed (as passages) the sentences not cached yet, for at most ``budget_seconds``.
+
+    Returns a mask of the sentences now embedded; progress is saved every ``step`` sentences.
+    """
+    import time
+
+    hashes = [chunk_hash(embedder.model_id, t) for t in texts]
+    known = load_cached_vectors(cache_dir, "sentences")
+    todo = [i for i, h in enumerate(hashes) if h not in known]
+    started = time.perf_counter()
+    for k in range(0, len(todo), step):
+        if time.perf_counter() - started > budget_seconds:
+            break
+        part = todo[k : k + step]
+        fresh = embedder.encode_documents([texts[i] for i in part])
+        known.update({hashes[i]: fresh[j] for j, i in enumerate(part)})
+        _save_cache(cache_dir, known, "sentences")
+    return np.asarray([h in known for h in hashes], dtype=bool)
+
+
 def base_vectors(base: list[Case], model_id: str, cache_dir: Path) -> tuple[np.ndarray, int]:
     """A vector for every base chunk, and how many of them are real embeddings.
 
@@ -294,6 +335,97 @@ def base_vectors(base: list[Case], model_id: str, cache_dir: Path) -> tuple[np.n
         filled = vectors[donors] + noise
         vectors[missing] = filled / np.linalg.norm(filled, axis=1, keepdims=True)
     return vectors, len(have)
+
+
+def embedded_mask(base: list[Case], model_id: str, cache_dir: Path) -> np.ndarray:
+    """Which base chunks have a real embedding in the cache (the others borrow one)."""
+    known = load_cached_vectors(cache_dir)
+    return np.asarray([chunk_hash(model_id, t) in known for t in base_texts(base)], dtype=bool)
+
+
+@dataclass
+class VectorModel:
+    """A Gaussian model of real chunk embeddings: language mean + case part + chunk part.
+
+    A chunk's vector is ``μ_lang + c + e`` (then normalised), ``c`` drawn once per case from
+    the covariance of case means around their language mean, ``e`` per chunk from the
+    covariance of chunks around their case mean. Fitted to the real base-chunk embeddings, it
+    draws corpora of any size with the spread, the language offsets and the within-case
+    similarity of real ones, and without near-duplicates: every case is a new draw.
+    """
+
+    langs: list[str]
+    means: np.ndarray
+    case_factor: np.ndarray
+    chunk_factor: np.ndarray
+
+
+def _factor(cov: np.ndarray) -> np.ndarray:
+    """``L`` with ``L Lᵀ = cov`` (negative eigenvalues of an estimate clipped to zero)."""
+    values, vectors = np.linalg.eigh((cov + cov.T) / 2)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))).astype(np.float32)
+
+
+def fit_vector_model(base: list[Case], vectors: np.ndarray, real: np.ndarray) -> VectorModel:
+    """Fit :class:`VectorModel` to the base chunks with a real embedding (``real``)."""
+    case_of = np.repeat(np.arange(len(base)), [len(c.chunks) for c in base])
+    langs = np.asarray([ch.lang for c in base for ch in c.chunks], dtype=object)
+    return fit_model_to(vectors[real], case_of[real], langs[real])
+
+
+def fit_model_to(vectors: np.ndarray, case_of: np.ndarray, langs: np.ndarray) -> VectorModel:
+    """Fit :class:`VectorModel` to real vectors, their case and their language."""
+    x = vectors.astype(np.float64)
+    names = sorted(set(langs.tolist()))
+    overall = x.mean(axis=0)
+    means = []
+    for lang in names:  # a rare language's mean is pulled towards the overall mean
+        rows = x[langs == lang]
+        means.append((rows.sum(axis=0) + 10 * overall) / (len(rows) + 10))
+    lang_mean = np.stack(means)[np.searchsorted(names, langs)]
+    cases, inverse, counts = np.unique(case_of, return_inverse=True, return_counts=True)
+    case_mean = np.zeros((len(cases), x.shape[1]))
+    np.add.at(case_mean, inverse, x)
+    case_mean /= counts[:, None]
+    within = x - case_mean[inverse]
+    cov_within = within.T @ within / max(1, len(x) - len(cases))
+    first = np.unique(inverse, return_index=True)[1]  # one row per case: its language mean
+    between = case_mean - lang_mean[first]
+    # A case mean also carries chunk noise averaged over its chunks: take that share away.
+    cov_between = between.T @ between / max(1, len(cases) - 1)
+    cov_between -= float(np.mean(1.0 / counts)) * cov_within
+    return VectorModel(
+        names, np.stack(means).astype(np.float32), _factor(cov_between), _factor(cov_within)
+    )
+
+
+def spread_vectors(corpus: Corpus, model: VectorModel, seed: int = SEED + 3) -> np.ndarray:
+    """A vector for every chunk of ``corpus`` drawn from ``model`` (normalised, float32)."""
+    sizes = [len(c.chunks) for c in corpus.cases]
+    case_of = np.repeat(np.arange(len(sizes)), sizes)
+    langs = np.asarray([ch.lang for c in corpus.cases for ch in c.chunks], dtype=object)
+    return draw_vectors(model, case_of, langs, seed)
+
+
+def draw_vectors(
+    model: VectorModel, case_of: np.ndarray, langs: np.ndarray, seed: int = SEED + 3
+) -> np.ndarray:
+    """Draw a vector for every row: its language mean, its case's part, its own part."""
+    rng = np.random.default_rng(seed)
+    dim = model.means.shape[1]
+    cases, inverse = np.unique(case_of, return_inverse=True)
+    case_part = rng.standard_normal((len(cases), dim), dtype=np.float32) @ model.case_factor.T
+    lang_pos = {lang: i for i, lang in enumerate(model.langs)}
+    means = np.vstack([model.means, model.means.mean(axis=0)[None, :]])
+    lang_of = np.asarray([lang_pos.get(x, len(model.langs)) for x in langs.tolist()])
+    out = np.empty((len(case_of), dim), dtype=np.float32)
+    step = 65_536
+    for start in range(0, len(out), step):
+        end = min(start + step, len(out))
+        noise = rng.standard_normal((end - start, dim), dtype=np.float32) @ model.chunk_factor.T
+        block = means[lang_of[start:end]] + case_part[inverse[start:end]] + noise
+        out[start:end] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
 
 
 def derived_vectors(corpus: Corpus, base_vecs: np.ndarray) -> np.ndarray:

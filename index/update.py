@@ -44,7 +44,8 @@ class UpdateOptions:
 
     Attributes:
         ingest: how files become cases and chunks.
-        dense_kind: ``auto``, ``flat``, ``flat32`` or ``hnsw`` (see :mod:`..storage.dense`).
+        dense_kind: ``auto``, ``flat``, ``flat32``, ``ivf`` or ``hnsw`` (see
+            :mod:`..storage.dense`).
         rebuild: embed and analyse every chunk again, ignoring what is cached.
         sentences: prepare the vectors of every excerpt's sentences after the build, so
             results mark their best sentence at once.

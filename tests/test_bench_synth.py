@@ -76,3 +76,31 @@ def test_precomputed_keys_are_build_index_hashes(base: list[Case]) -> None:
 def test_missing_participedia_says_so(tmp_path) -> None:
     with pytest.raises(synth.DataMissingError, match="absent"):
         synth.load_participedia(tmp_path / "nope.jsonl")
+
+
+def test_vector_model_draws_cases_without_near_duplicates() -> None:
+    """Drawn vectors keep the fitted structure: language offset, cases tighter than corpus."""
+    rng = np.random.default_rng(1)
+    dim, n_cases, per_case = 32, 60, 8
+    lang_means = {"da": rng.normal(size=dim), "en": rng.normal(size=dim)}
+    case_of = np.repeat(np.arange(n_cases), per_case)
+    langs = np.asarray(["da" if c % 2 else "en" for c in case_of], dtype=object)
+    case_centre = rng.normal(scale=0.3, size=(n_cases, dim))
+    real = np.stack([lang_means[x] for x in langs]) + case_centre[case_of]
+    real += rng.normal(scale=0.15, size=real.shape)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    model = synth.fit_model_to(real.astype(np.float32), case_of, langs)
+    drawn = synth.draw_vectors(model, case_of, langs, seed=5)
+    assert np.allclose(np.linalg.norm(drawn, axis=1), 1.0, atol=1e-5)
+    sims = drawn @ drawn.T
+    same_case = case_of[:, None] == case_of[None, :]
+    same_lang = langs[:, None] == langs[None, :]
+    off = ~np.eye(len(drawn), dtype=bool)
+    within = sims[same_case & off].mean()
+    across = sims[~same_case & same_lang].mean()
+    other_lang = sims[~same_lang].mean()
+    real_sims = real @ real.T
+    assert within > across > other_lang
+    assert abs(within - real_sims[same_case & off].mean()) < 0.05
+    assert abs(across - real_sims[~same_case & same_lang].mean()) < 0.05
+    assert sims[off].max() < 0.999  # no copies

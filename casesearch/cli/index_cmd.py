@@ -17,6 +17,7 @@ from casesearch.cli import ingest_args, options
 from casesearch.cli.progress import TerminalProgress
 from casesearch.core.config import DEFAULT_CORPUS
 from casesearch.index.storage.build import BuildReport
+from casesearch.index.storage.dense import APPROXIMATE_THRESHOLD, DEFAULT_APPROXIMATE, KINDS
 from casesearch.index.storage.engines import (
     ENGINES,
     EngineOptions,
@@ -37,10 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dense",
-        choices=["auto", "flat", "flat32", "hnsw"],
+        choices=list(KINDS),
         default="auto",
         help="exhaustive search over float16 (flat) or float32 (flat32) vectors, or "
-        "approximate (hnsw); auto picks flat, or hnsw above 300k chunks",
+        "approximate search (rabitq: compact codes of every vector, the best re-scored "
+        "exactly; ivf: inverted lists; hnsw: a graph); auto picks flat, or "
+        f"{DEFAULT_APPROXIMATE} above {APPROXIMATE_THRESHOLD:,} chunks",
     )
     parser.add_argument("--rebuild", action="store_true", help="re-embed every chunk")
     parser.add_argument(

@@ -35,8 +35,10 @@ from casesearch.index.search.response import (
     Truncation,
 )
 from casesearch.index.storage.build import index_dir
-from casesearch.index.storage.centering import centre, language_centroids
-from casesearch.index.storage.dense import DenseIndex, use_single_thread
+from casesearch.index.storage.dense import (
+    DenseIndex,
+    use_single_thread,
+)
 from casesearch.index.storage.lexical import LexicalIndex
 from casesearch.index.storage.manifest import Manifest
 from casesearch.index.storage.records import ChunkTable
@@ -175,14 +177,9 @@ class Searcher:
             snapshot = open_snapshot(
                 folder, check=lambda m: m.check_model(embedder.model_id, embedder.dim, folder)
             )
-        manifest, live = snapshot.manifest, snapshot.live
+        manifest, live, dense = snapshot.manifest, snapshot.live, snapshot.dense
         langs = [str(lang) for lang in live.chunks.lang.tolist()]
-        centroids = language_centroids(live.vectors, langs)
-        if snapshot.dense is not None:  # HNSW: built once, by a full build (one segment)
-            dense = snapshot.dense
-        else:  # exhaustive search: the centred vectors themselves, cheap to lay out at load
-            centred = centre(live.vectors, langs, centroids, inplace=True)
-            dense = DenseIndex.build(centred, manifest.dense_kind)
+        centroids = dense.centroid_map()
         lexical = LexicalIndex(live.postings, langs)
         sentences = SentenceVectors.open(data_dir, manifest.model_id, manifest.dim)
         calibration = load_calibration(data_dir, manifest.model_id)
@@ -465,7 +462,7 @@ class Searcher:
                 known = dict(zip(rows.tolist(), dense_scores.tolist(), strict=True))
                 extra = np.asarray([r for r in cand.tolist() if r not in known], dtype=np.int64)
                 if len(extra):
-                    extra_scores = self.dense.reconstruct(extra) @ qvec
+                    extra_scores = self.dense.score_rows(extra, qvec)
                     known.update(zip(extra.tolist(), extra_scores.tolist(), strict=True))
                 centred = np.asarray([known[r] for r in cand.tolist()], dtype=np.float32)
                 sims = centred + self._centroid_offsets(cand, qvec)

@@ -36,8 +36,13 @@ from casesearch.core.collector import collector_paused
 from casesearch.core.lock import writer_lock
 from casesearch.core.progress import Progress, no_progress
 from casesearch.index.model.embedder import Embedder
-from casesearch.index.storage.centering import centre, language_centroids
-from casesearch.index.storage.dense import EXHAUSTIVE_KINDS, HNSW_THRESHOLD, DenseIndex
+from casesearch.index.storage.dense import (
+    APPROXIMATE_KINDS,
+    StoredPart,
+    build_segment_parts,
+    resolve_kind,
+    write_segment_parts,
+)
 from casesearch.index.storage.embedding_cache import EmbeddingCache
 from casesearch.index.storage.engines import EmbeddingEngine, LocalEngine
 from casesearch.index.storage.lexical import BM25_B, BM25_K1, Postings
@@ -56,7 +61,6 @@ from casesearch.index.storage.records import (
 )
 from casesearch.index.storage.segments import (
     CASE_KEYS,
-    DENSE,
     HASHES,
     CaseIndexEntry,
     Segment,
@@ -78,6 +82,10 @@ INDEX_DIRNAME = "index"
 MAX_DELETED_SHARE = 0.25
 #: ... or once the index has this many segments.
 MAX_SEGMENTS = 8
+#: An approximate index instead folds the segments after its first into one new segment (a
+#: full build would train its FAISS indexes again), as long as they hold at most this share of
+#: the first segment's chunks.
+FOLD_SHARE = 0.25
 
 
 @dataclass
@@ -175,6 +183,8 @@ class _Previous:
         self.case_langs: list[list[dict[str, int]]] = []
         self.stored_chunks = 0
         self.deleted_chunks = 0
+        #: per segment: stored and deleted chunks.
+        self.segment_chunks: list[tuple[int, int]] = []
         intact: list[SegmentEntry] = []
         for entry in manifest.segments:
             try:
@@ -194,8 +204,10 @@ class _Previous:
             self.hashes.append(hashes)
             self.chunk_cases.append(chunk_cases)
             self.case_langs.append([c.langs for c in cases])
+            dead = int((~live_mask(chunk_cases, deleted)).sum())
             self.stored_chunks += len(hashes)
-            self.deleted_chunks += int((~live_mask(chunk_cases, deleted)).sum())
+            self.deleted_chunks += dead
+            self.segment_chunks.append((len(hashes), dead))
         #: The manifest without the damaged segments: what the update builds on.
         self.manifest = replace(manifest, segments=intact)
         self._vectors: dict[int, np.ndarray] = {}
@@ -218,10 +230,16 @@ class _Previous:
             self._postings[pos] = Postings.load(self.segment_dir(pos))
         return self._postings[pos]
 
-    def live_hashes(self, segments: list[SegmentEntry] | None = None) -> list[str]:
-        """Chunk hashes of the live rows, by the deletions of ``segments`` (default: now)."""
+    def live_hashes(
+        self, segments: list[SegmentEntry] | None = None, positions: list[int] | None = None
+    ) -> list[str]:
+        """Chunk hashes of the live rows, by the deletions of ``segments`` (default: now).
+
+        ``positions``: which stored segments ``segments`` are (default: the first ones).
+        """
+        entries = segments or self.manifest.segments
         out: list[str] = []
-        for pos, entry in enumerate(segments or self.manifest.segments):
+        for pos, entry in zip(positions or range(len(entries)), entries, strict=True):
             keep = live_mask(self.chunk_cases[pos], entry.deleted_cases)
             out.extend(h for h, k in zip(self.hashes[pos], keep.tolist(), strict=True) if k)
         return out
@@ -432,7 +450,8 @@ def build_index(
         cases: the cases of the store, with their chunks.
         data_dir: the data directory.
         embedder: the loaded model.
-        dense_kind: ``flat`` (exact), ``hnsw`` (approximate) or ``auto`` (by size).
+        dense_kind: ``flat``, ``flat32`` (exhaustive), ``ivf``, ``hnsw`` (approximate) or
+            ``auto`` (by size; see :mod:`..storage.dense`).
         backend: recorded in the manifest (which runtime produced the vectors); defaults
             to the embedder's own.
         rebuild: ignore everything cached, embed and analyse every chunk again.
@@ -478,29 +497,28 @@ def _build(
 
     keys = [(c.id, case_fingerprint(model_id, c)) for c in cases]
     n_chunks = sum(len(c.chunks) for c in cases)
-    kind = dense_kind
-    if kind == "auto":
-        kind = "hnsw" if n_chunks > HNSW_THRESHOLD else "flat"
+    kind = resolve_kind(dense_kind, n_chunks)
     unique_ids = len({c.id for c in cases}) == len(cases)
 
     kept: set[str] = set()
     if previous is not None and unique_ids:
         kept = {cid for cid, fp in keys if previous.live.get(cid, (0, 0, ""))[2] == fp}
+    appendable = previous is not None and unique_ids and previous.manifest.dense_kind == kind
+    fold: set[int] = set()
+    if previous is not None and appendable and len(previous.manifest.segments) >= MAX_SEGMENTS:
+        fold = _foldable(previous) if kind in APPROXIMATE_KINDS else set()
+        appendable = bool(fold)
+    if previous is not None and fold:  # live cases of folded segments go to the new one
+        kept -= {cid for cid in kept if previous.live[cid][0] in fold}
     new_idx = [i for i, (cid, _) in enumerate(keys) if cid not in kept]
-    appendable = (
-        previous is not None
-        and unique_ids
-        and kind in EXHAUSTIVE_KINDS
-        and previous.manifest.dense_kind == kind
-        and len(previous.manifest.segments) < MAX_SEGMENTS
-    )
     if appendable:
         assert previous is not None
-        gone = [v for cid, v in previous.live.items() if cid not in kept]
+        gone = [v for cid, v in previous.live.items() if cid not in kept and v[0] not in fold]
         gone_chunks = sum(previous.case_size(pos, local) for pos, local, _ in gone)
         new_chunks = sum(len(cases[i].chunks) for i in new_idx)
-        deleted_after = previous.deleted_chunks + gone_chunks
-        stored_after = previous.stored_chunks + new_chunks
+        folded = [previous.segment_chunks[pos] for pos in fold]
+        deleted_after = previous.deleted_chunks - sum(d for _, d in folded) + gone_chunks
+        stored_after = previous.stored_chunks - sum(n for n, _ in folded) + new_chunks
         appendable = deleted_after <= MAX_DELETED_SHARE * max(stored_after, 1)
     report.seconds["prepare"] = time.perf_counter() - started
 
@@ -510,7 +528,7 @@ def _build(
         on_progress,
     )  # fmt: skip
     if appendable:
-        _append(job, new_idx, kept)
+        _append(job, new_idx, kept, fold)
     else:
         _full(job, kind)
     cache.clear()  # committed (or nothing to commit): its vectors now live in the index
@@ -520,18 +538,30 @@ def _build(
     return report
 
 
+def _foldable(previous: _Previous) -> set[int]:
+    """Segments after the first, if together they are small enough to fold into a new one."""
+    sizes = [n for n, _ in previous.segment_chunks]
+    if sum(sizes[1:]) > FOLD_SHARE * sizes[0]:
+        return set()
+    return set(range(1, len(sizes)))
+
+
+def _parts(job: _Job, kind: str, segment: Segment) -> list[StoredPart]:
+    """The approximate indexes of a new segment (none for exhaustive kinds)."""
+    t0 = time.perf_counter()
+    langs = [str(lang) for lang in segment.chunks.lang.tolist()]
+    parts = build_segment_parts(segment.vectors, langs, kind)
+    job.report.seconds["dense"] += time.perf_counter() - t0
+    return parts
+
+
 def _full(job: _Job, kind: str) -> None:
-    """Write the whole index as one segment (first build, merge, rebuild, HNSW)."""
+    """Write the whole index as one segment (first build, merge, rebuild, new index kind)."""
     previous, report, cases = job.previous, job.report, job.cases
     batch = _batch(job, list(range(len(cases))))
     segment = _segment_for(job, batch)
-    t0 = time.perf_counter()
     langs = [str(lang) for lang in batch.chunks.lang.tolist()]
-    dense = None
-    if kind == "hnsw":
-        centroids = language_centroids(segment.vectors, langs)
-        dense = DenseIndex.build(centre(segment.vectors, langs, centroids), "hnsw")
-    report.seconds["dense"] = time.perf_counter() - t0
+    parts = _parts(job, kind, segment)
     if previous is not None:
         live_before = previous.live_hashes()
         report.removed = len(set(live_before) - set(batch.hashes))
@@ -540,15 +570,14 @@ def _full(job: _Job, kind: str) -> None:
     report.languages = _count_languages(langs)
     report.cases, report.chunks, report.segments = len(cases), len(batch.hashes), 1
     manifest = _manifest(job, kind, [_segment_entry(name, batch)], batch.hashes, report.languages)
-    _write(job, lambda tmp: _write_full(tmp, name, segment, dense, manifest))
+    _write(job, lambda tmp: _write_full(tmp, name, segment, parts, manifest))
 
 
 def _write_full(
-    tmp: Path, name: str, segment: Segment, dense: DenseIndex | None, manifest: Manifest
+    tmp: Path, name: str, segment: Segment, parts: list[StoredPart], manifest: Manifest
 ) -> None:
     write_segment(tmp / name, segment)
-    if dense is not None:
-        dense.save(tmp / name / DENSE)
+    write_segment_parts(tmp / name, manifest.dense_kind, parts)
     manifest.segments[0] = with_checksums(tmp / name, manifest.segments[0])
     manifest.save(tmp)  # written last: a folder without it is never a valid index
 
@@ -587,29 +616,32 @@ def _next_number(folder: Path, previous: _Previous | None) -> int:
     return max(numbers) + 1
 
 
-def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
-    """Keep the unchanged cases where they are; add a segment for new and changed ones."""
+def _append(job: _Job, new_idx: list[int], kept: set[str], fold: set[int]) -> None:
+    """Keep the unchanged cases where they are; add a segment for new and changed ones.
+
+    The segments in ``fold`` are dropped: their live cases are among ``new_idx``.
+    """
     previous, report = job.previous, job.report
     assert previous is not None
     manifest = previous.manifest
+    stay = [pos for pos in range(len(manifest.segments)) if pos not in fold]
     gone = [(pos, local) for cid, (pos, local, _) in previous.live.items() if cid not in kept]
     newly_deleted: dict[int, set[int]] = {}
     for pos, local in gone:
         newly_deleted.setdefault(pos, set()).add(local)
-    segments = [
-        entry.with_deleted(newly_deleted.get(pos, ()))
-        for pos, entry in enumerate(manifest.segments)
-    ]
+    segments = [manifest.segments[pos].with_deleted(newly_deleted.get(pos, ())) for pos in stay]
     batch = _batch(job, new_idx)
     segment = None
+    parts: list[StoredPart] = []
     if batch.cases:
         segment = _segment_for(job, batch)
+        parts = _parts(job, manifest.dense_kind, segment)
         segments.append(_segment_entry(segment_name(_next_number(job.folder, previous)), batch))
     # Only what changed was hashed above; the hashes of kept cases come from the segments.
     live_before = previous.live_hashes()
-    live_after = previous.live_hashes(segments[: len(manifest.segments)]) + batch.hashes
+    live_after = previous.live_hashes(segments[: len(stay)], stay) + batch.hashes
     languages: dict[str, int] = {}
-    for pos, entry in enumerate(segments[: len(manifest.segments)]):
+    for pos, entry in zip(stay, segments[: len(stay)], strict=True):
         for local, counts in enumerate(previous.case_langs[pos]):
             if local not in entry.deleted_cases:
                 for lang, n in counts.items():
@@ -624,17 +656,18 @@ def _append(job: _Job, new_idx: list[int], kept: set[str]) -> None:
         getattr(new_manifest, key) == getattr(manifest, key)
         for key in ("backend", "quantization", "vector_space", "prompts", "settings")
     )
-    report.mode = "append" if (batch.cases or gone or previous.damaged) else "unchanged"
+    report.mode = "append" if (batch.cases or gone or fold or previous.damaged) else "unchanged"
     if report.mode == "unchanged" and same_runtime:
         return
 
     def fill(tmp: Path) -> None:
-        for pos, entry in enumerate(manifest.segments):
+        for pos, entry in enumerate(segments[: len(stay)]):
             link_segment(previous.folder / entry.name, tmp / entry.name)
             if not entry.files:  # written before checksums were kept: record them now
                 new_manifest.segments[pos] = with_checksums(tmp / entry.name, segments[pos])
         if segment is not None:
             write_segment(tmp / segments[-1].name, segment)
+            write_segment_parts(tmp / segments[-1].name, manifest.dense_kind, parts)
             new_manifest.segments[-1] = with_checksums(tmp / segments[-1].name, segments[-1])
         new_manifest.save(tmp)  # written last: a folder without it is never a valid index
 

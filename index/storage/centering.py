@@ -25,14 +25,31 @@ def language_centroids(vectors: np.ndarray, langs: list[str]) -> dict[str, np.nd
     """Mean vector per language, shrunk towards the global mean for rare languages."""
     if len(vectors) == 0:
         return {}
-    global_mean = vectors.mean(axis=0)
     lang_arr = np.asarray(langs, dtype=object)
-    out = {}
+    sums, counts = {}, {}
     for lang in sorted(set(langs)):
         rows = vectors[lang_arr == lang]
-        total = rows.sum(axis=0) + SHRINKAGE * global_mean
-        out[lang] = (total / (len(rows) + SHRINKAGE)).astype(np.float32)
-    return out
+        sums[lang], counts[lang] = rows.sum(axis=0), len(rows)
+    return centroids_from_sums(sums, counts)
+
+
+def centroids_from_sums(
+    sums: dict[str, np.ndarray], counts: dict[str, int]
+) -> dict[str, np.ndarray]:
+    """:func:`language_centroids` from each language's vector sum and count.
+
+    Lets an index whose vectors stay on disk compute its centroids block by block.
+    """
+    total = sum(counts.values())
+    if total == 0:
+        return {}
+    global_mean = sum(sums.values()) / total
+    return {
+        lang: ((sums[lang] + SHRINKAGE * global_mean) / (counts[lang] + SHRINKAGE)).astype(
+            np.float32
+        )
+        for lang in sorted(sums)
+    }
 
 
 def centre(

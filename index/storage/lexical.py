@@ -18,7 +18,8 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -103,17 +104,19 @@ class Postings:
 
     @classmethod
     def from_texts(cls, texts: Sequence[str], langs: Sequence[str]) -> Postings:
-        """Analyse every text in its own language and count its terms."""
-        return cls.from_tokens(
-            [analyze(text, lang) for text, lang in zip(texts, langs, strict=True)]
-        )
+        """Analyse every text in its own language and count its terms.
+
+        One text is analysed at a time, so building the postings of a million chunks holds
+        their counts, not their token lists.
+        """
+        return cls.from_tokens(analyze(text, lang) for text, lang in zip(texts, langs, strict=True))
 
     @classmethod
-    def from_tokens(cls, token_lists: Sequence[Sequence[str]]) -> Postings:
+    def from_tokens(cls, token_lists: Iterable[Sequence[str]]) -> Postings:
         vocab: dict[str, int] = {}
-        indptr = [0]
-        indices: list[int] = []
-        data: list[int] = []
+        indptr = array("q", [0])
+        indices = array("i")
+        data = array("f")
         for tokens in token_lists:
             counts: dict[int, int] = {}
             for token in tokens:
@@ -124,11 +127,11 @@ class Postings:
             indptr.append(len(indices))
         matrix = sp.csr_matrix(
             (
-                np.asarray(data, dtype=np.float32),
-                np.asarray(indices, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int64),
+                np.frombuffer(data, dtype=np.float32),
+                np.frombuffer(indices, dtype=np.int32),
+                np.frombuffer(indptr, dtype=np.int64),
             ),
-            shape=(len(token_lists), len(vocab)),
+            shape=(len(indptr) - 1, len(vocab)),
         )
         return cls(matrix, list(vocab))
 

@@ -16,8 +16,9 @@ from casesearch.index.storage.records import EntryError, SegmentEntry
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
-#: How the dense vectors of an index are searched (see :mod:`.dense`).
-DENSE_KINDS = ("flat", "flat32", "hnsw")
+#: How the dense vectors of an index are searched (see :mod:`.dense`): exhaustively (float16
+#: or float32) or approximately (IVF, HNSW or RaBitQ parts stored with the segments).
+DENSE_KINDS = ("flat", "flat32", "ivf", "hnsw", "rabitq")
 
 
 class IndexError_(RuntimeError):

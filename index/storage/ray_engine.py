@@ -59,6 +59,9 @@ PROBE = (
 PROBE_MIN_COSINE = 0.999
 #: Where workers on a cluster keep the converted model when no folder is configured.
 CLUSTER_WORKER_DIR = "~/.cache/casesearch"
+#: Seconds to wait until every worker has loaded the model before the first batch is sent
+#: (otherwise the first worker up takes every batch of a short run while the others load).
+WORKERS_READY_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class RayEngine:
         # A worker that dies while loading the model is replaced too (Ray Data's default
         # fails the run at once); a model that cannot load anywhere still fails after this.
         context.max_consecutive_actor_init_deaths = options.max_retries
+        context.wait_for_min_actors_s = WORKERS_READY_SECONDS
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
         nodes = [n for n in ray.nodes() if n.get("Alive")]

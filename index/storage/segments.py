@@ -19,8 +19,8 @@ import mmap
 import os
 import shutil
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +43,6 @@ HASHES = "hashes.json"
 CHUNKS = "chunks.json"
 CASES = "cases.json"
 CASE_KEYS = "case_keys.json"
-DENSE = "dense.faiss"
 
 
 @dataclass
@@ -82,12 +81,19 @@ def write_segment(folder: Path, segment: Segment) -> None:
     folder.mkdir(parents=True)
     np.save(folder / VECTORS, np.ascontiguousarray(segment.vectors, dtype=np.float32))
     (folder / HASHES).write_text(json.dumps(segment.hashes), encoding="utf-8")
-    chunks = segment.chunks.to_json()
-    (folder / CHUNKS).write_text(json.dumps(chunks, ensure_ascii=False), encoding="utf-8")
-    cases = [case_to_json(c) for c in segment.cases]
-    (folder / CASES).write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
+    _write_json_list(folder / CHUNKS, segment.chunks.to_json())
+    _write_json_list(folder / CASES, (case_to_json(c) for c in segment.cases))
     (folder / CASE_KEYS).write_text(json.dumps(_case_index(segment)), encoding="utf-8")
     segment.postings.save(folder)
+
+
+def _write_json_list(path: Path, items: Iterable[object]) -> None:
+    """A JSON list written item by item: a million cases never become one string."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("[")
+        for i, item in enumerate(items):
+            fh.write(("," if i else "") + json.dumps(item, ensure_ascii=False))
+        fh.write("]")
 
 
 def _case_index(segment: Segment) -> list[list[object]]:
@@ -230,16 +236,20 @@ class SegmentFiles:
             shape
         )
 
+    def verify(self, name: str) -> None:
+        """Check one file against the manifest (its size and checksum), without keeping it."""
+        with self._open(name) as fh:
+            data = _map(fh)
+        try:
+            self._check(name, data)
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
+
     def verify_all(self) -> None:
         """Check every file the manifest lists (sizes and checksums), and that none is gone."""
         for name in sorted(self.entry.files):
-            with self._open(name) as fh:
-                data = _map(fh)
-            try:
-                self._check(name, data)
-            finally:
-                if isinstance(data, mmap.mmap):
-                    data.close()
+            self.verify(name)
 
 
 def read_hashes(folder: Path) -> list[str]:
@@ -322,14 +332,29 @@ class LiveView:
     chunks: ChunkTable
     cases: list[Case]
     postings: Postings
+    #: Per segment, the segment rows that are live (their order is the live order).
+    kept_rows: list[np.ndarray] = field(default_factory=list)
+    #: Per segment, all its stored vectors, memory-mapped and checked against the manifest.
+    segment_vectors: list[np.ndarray] = field(default_factory=list)
 
 
-def load_live(folder: Path, segments: list[SegmentEntry], dim: int | None = None) -> LiveView:
+def load_live(
+    folder: Path,
+    segments: list[SegmentEntry],
+    dim: int | None = None,
+    *,
+    with_vectors: bool = True,
+) -> LiveView:
     """Read every segment listed in the manifest and keep the rows of its live cases.
+
+    ``with_vectors=False`` leaves the vectors on disk (an approximate index reads them there,
+    through :attr:`LiveView.segment_vectors`); they are checked all the same.
 
     Raises:
         SegmentDamagedError: a file does not match the manifest (see :func:`read_segment`).
     """
+    kept_rows: list[np.ndarray] = []
+    segment_vectors: list[np.ndarray] = []
     vectors: list[np.ndarray] = []
     hashes: list[str] = []
     tables: list[ChunkTable] = []
@@ -347,15 +372,22 @@ def load_live(folder: Path, segments: list[SegmentEntry], dim: int | None = None
         table = segment.chunks.take(keep) if deleted else segment.chunks
         tables.append(table.with_cases(renumber[table.case]))
         hashes.extend(segment.hashes[i] for i in keep.tolist())
-        vectors.append(np.asarray(segment.vectors[keep], dtype=np.float32))
+        kept_rows.append(keep)
+        segment_vectors.append(segment.vectors)
+        if with_vectors:
+            vectors.append(np.asarray(segment.vectors[keep], dtype=np.float32))
         postings.append(segment.postings.take(keep) if deleted else segment.postings)
-    dim = vectors[0].shape[1] if vectors else 0
+    width = segment_vectors[0].shape[1] if segment_vectors else (dim or 0)
     return LiveView(
-        vectors=np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
+        vectors=(vectors[0] if len(vectors) == 1 else np.concatenate(vectors))
+        if vectors
+        else np.zeros((0, width), np.float32),
         hashes=hashes,
         chunks=ChunkTable.concat(tables),
         cases=cases,
         postings=Postings.concat(postings, prune=False) if len(postings) != 1 else postings[0],
+        kept_rows=kept_rows,
+        segment_vectors=segment_vectors,
     )
 
 

@@ -28,15 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casesearch.core.atomic import old_dir_name
-from casesearch.index.storage.dense import DenseIndex
+from casesearch.index.storage.dense import APPROXIMATE_KINDS, DenseIndex, open_dense
 from casesearch.index.storage.manifest import MANIFEST, IndexError_, Manifest, damaged
-from casesearch.index.storage.segments import (
-    DENSE,
-    LiveView,
-    SegmentDamagedError,
-    SegmentFiles,
-    load_live,
-)
+from casesearch.index.storage.segments import LiveView, SegmentDamagedError, load_live
 
 #: Reads retried at most this often while writers keep swapping versions in.
 ATTEMPTS = 20
@@ -53,7 +47,7 @@ class Snapshot:
     folder: Path
     manifest: Manifest
     live: LiveView
-    dense: DenseIndex | None
+    dense: DenseIndex
 
 
 def _current(folder: Path) -> tuple[Path, bytes] | None:
@@ -77,7 +71,7 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 def open_snapshot(folder: Path, *, check: Callable[[Manifest], None] | None = None) -> Snapshot:
-    """Load the live rows of the index in ``folder``, consistently (see the module text).
+    """Load the live rows and the dense index in ``folder``, consistently (see the module text).
 
     Args:
         folder: the index folder (``<data_dir>/index``).
@@ -100,12 +94,10 @@ def open_snapshot(folder: Path, *, check: Callable[[Manifest], None] | None = No
         if check is not None:
             check(manifest)
         try:
-            live = load_live(where, manifest.segments, manifest.dim)
-            dense = None
-            if manifest.dense_kind == "hnsw" and manifest.segments:
-                first = manifest.segments[0]
-                data = SegmentFiles(where / first.name, first).raw(DENSE)
-                dense = DenseIndex.from_bytes(data, "hnsw")
+            in_memory = manifest.dense_kind not in APPROXIMATE_KINDS
+            live = load_live(where, manifest.segments, manifest.dim, with_vectors=in_memory)
+            langs = [str(lang) for lang in live.chunks.lang.tolist()]
+            dense = open_dense(where, manifest.segments, manifest.dense_kind, live, langs)
         except (SegmentDamagedError, RuntimeError) as exc:
             if _current(folder) == current:  # nothing moved: the damage is real
                 raise damaged(folder, str(exc)) from exc
