@@ -40,6 +40,7 @@ from test_app_e2e import (  # noqa: E402
     wait_complete,
     wait_ready,
 )
+from test_ingest_formats import pdf_with_text  # noqa: E402
 
 from benchmarks.common import load_questions, log, machine, summary  # noqa: E402
 
@@ -116,44 +117,7 @@ def pdf_report(pages: int, lines_per_page: int = 52) -> tuple[bytes, str]:
         if len(lines) >= pages * lines_per_page:
             break
     lines = lines[: pages * lines_per_page]
-
-    def esc(line: str) -> bytes:
-        raw = line.encode("cp1252", "replace")
-        return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-    objs: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
-    kids = []
-    for page in range(pages):
-        chunk = lines[page * lines_per_page : (page + 1) * lines_per_page]
-        ops = [b"BT /F1 10 Tf 14 TL 40 800 Td"] + [b"(" + esc(x) + b") Tj T*" for x in chunk]
-        stream = b"\n".join([*ops, b"ET"])
-        page_no, content_no = len(objs) + 1, len(objs) + 2
-        kids.append(f"{page_no} 0 R".encode())
-        objs.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
-            + f"{content_no} 0 R".encode()
-            + b" /Resources << /Font << /F1 FONT 0 R >> >> >>"
-        )
-        objs.append(
-            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"
-        )
-    font_no = len(objs) + 1
-    objs.append(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-    )
-    objs = [o.replace(b"FONT", str(font_no).encode()) for o in objs]
-    objs[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + f"] /Count {pages} >>".encode()
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out), title
+    return pdf_with_text(lines, lines_per_page), title
 
 
 def upload_pdf(data_dir: Path, work: Path, pages: int, log_path: Path) -> dict[str, object]:

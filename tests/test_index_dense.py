@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_index_segments import ranking, seed_vectors
 
 from casesearch.index.search.searcher import Searcher
 from casesearch.index.storage import build as build_module
@@ -20,7 +21,6 @@ from casesearch.index.storage.build import build_index, index_dir
 from casesearch.index.storage.centering import centre, language_centroids
 from casesearch.index.storage.dense import ANN_LIST, DenseIndex, StoredPart, build_approximate
 from casesearch.index.storage.manifest import IndexDamagedError, Manifest
-from casesearch.index.storage.segments import read_hashes, read_vectors
 from casesearch.ingest.store import load_store
 
 QUESTIONS = [
@@ -49,22 +49,6 @@ def seed_cases(seed_data_dir: Path):
     return store.cases
 
 
-def _seed_vectors(seed_data_dir: Path) -> dict[str, np.ndarray]:
-    folder = index_dir(seed_data_dir)
-    out: dict[str, np.ndarray] = {}
-    for entry in Manifest.load(folder).segments:
-        seg = folder / entry.name
-        out.update(zip(read_hashes(seg), np.asarray(read_vectors(seg)), strict=True))
-    return out
-
-
-def _top(searcher: Searcher, mode: str) -> list[list[tuple[str, float]]]:
-    return [
-        [(r.case_id, r.score) for r in searcher.search(q, 10, mode=mode, highlight=False).results]
-        for q in QUESTIONS
-    ]
-
-
 def _assert_same_top_cases(approximate: Searcher, exhaustive: Searcher) -> None:
     """Same cases, same scores; two cases whose scores differ by float16 rounding may swap.
 
@@ -73,7 +57,9 @@ def _assert_same_top_cases(approximate: Searcher, exhaustive: Searcher) -> None:
     """
     tol = 1e-3
     for mode in ("dense", "hybrid"):
-        for got, want in zip(_top(approximate, mode), _top(exhaustive, mode), strict=True):
+        for got, want in zip(
+            ranking(approximate, mode, QUESTIONS), ranking(exhaustive, mode, QUESTIONS), strict=True
+        ):
             np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=tol)
             got_score, want_score = dict(got), dict(want)
             for case, score in got:
@@ -90,7 +76,7 @@ def test_approximate_index_finds_the_top_cases_of_exhaustive_search(
 ) -> None:
     data_dir = tmp_path / "data"
     report = build_index(
-        seed_cases, data_dir, embedder, dense_kind=kind, precomputed=_seed_vectors(seed_data_dir)
+        seed_cases, data_dir, embedder, dense_kind=kind, precomputed=seed_vectors(seed_data_dir)
     )
     assert report.mode == "full" and report.embedded == 0
     manifest = Manifest.load(index_dir(data_dir))
@@ -115,7 +101,7 @@ def faiss_ivf(index):
 def test_appending_and_deleting_cases_with_an_approximate_index(
     kind: str, small_parts, seed_cases, seed_data_dir: Path, tmp_path: Path, embedder
 ) -> None:
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     build_index(seed_cases[:-30], data_dir, embedder, dense_kind=kind, precomputed=vectors)
     first = Manifest.load(index_dir(data_dir)).segments[0].name
@@ -141,7 +127,7 @@ def test_appending_and_deleting_cases_with_an_approximate_index(
         assert changed.id in {c.id for c in searcher.cases}
 
     fresh = tmp_path / "fresh"
-    build_index(cases, fresh, embedder, dense_kind="flat", precomputed=_seed_vectors(data_dir))
+    build_index(cases, fresh, embedder, dense_kind="flat", precomputed=seed_vectors(data_dir))
     _assert_same_top_cases(searcher, Searcher.load(fresh, embedder))
 
 
@@ -150,7 +136,7 @@ def test_many_segments_fold_into_one_next_to_the_first(
 ) -> None:
     monkeypatch.setattr(build_module, "MAX_SEGMENTS", 3)
     monkeypatch.setattr(build_module, "FOLD_SHARE", 0.5)
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     reports = [
         build_index(seed_cases[:end], data_dir, embedder, dense_kind="ivf", precomputed=vectors)
@@ -180,7 +166,7 @@ def test_a_damaged_approximate_index_is_named(
     small_parts, seed_cases, seed_data_dir: Path, tmp_path: Path, embedder
 ) -> None:
     data_dir = tmp_path / "data"
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     build_index(seed_cases, data_dir, embedder, dense_kind="ivf", precomputed=vectors)
     folder = index_dir(data_dir)
     segment = folder / Manifest.load(folder).segments[0].name

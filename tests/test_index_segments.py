@@ -33,7 +33,8 @@ QUESTIONS = [
 ]
 
 
-def _seed_vectors(seed_data_dir: Path) -> dict[str, np.ndarray]:
+def seed_vectors(seed_data_dir: Path) -> dict[str, np.ndarray]:
+    """Every stored chunk vector of an index by chunk hash (to build others without embedding)."""
     folder = index_dir(seed_data_dir)
     out: dict[str, np.ndarray] = {}
     for entry in Manifest.load(folder).segments:
@@ -43,16 +44,19 @@ def _seed_vectors(seed_data_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _ranking(searcher: Searcher, mode: str) -> list[list[tuple[str, float]]]:
+def ranking(
+    searcher: Searcher, mode: str, questions: list[str] = QUESTIONS
+) -> list[list[tuple[str, float]]]:
+    """Top 10 (case, score) of every question."""
     return [
         [(r.case_id, r.score) for r in searcher.search(q, 10, mode=mode, highlight=False).results]
-        for q in QUESTIONS
+        for q in questions
     ]
 
 
 def _assert_same_ranking(a: Searcher, b: Searcher) -> None:
     for mode in ("hybrid", "dense", "bm25"):
-        for got, want in zip(_ranking(a, mode), _ranking(b, mode), strict=True):
+        for got, want in zip(ranking(a, mode), ranking(b, mode), strict=True):
             assert [c for c, _ in got] == [c for c, _ in want], mode
             np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-4)
 
@@ -67,7 +71,7 @@ def seed_cases(seed_data_dir: Path):
 def test_appending_cases_ranks_like_a_full_build(
     seed_cases, seed_data_dir: Path, tmp_path: Path, embedder
 ) -> None:
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     first = build_index(seed_cases[:-12], data_dir, embedder, precomputed=vectors)
     assert first.mode == "full" and first.embedded == 0
@@ -81,7 +85,7 @@ def test_appending_cases_ranks_like_a_full_build(
 def test_changed_and_removed_cases_leave_the_appended_index(
     seed_cases, seed_data_dir: Path, tmp_path: Path, embedder
 ) -> None:
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     build_index(seed_cases, data_dir, embedder, precomputed=vectors)
 
@@ -101,14 +105,14 @@ def test_changed_and_removed_cases_leave_the_appended_index(
     assert len({c.id for c in searcher.cases}) == len(cases)
 
     fresh_dir = tmp_path / "fresh"
-    fresh_vectors = {**vectors, **_seed_vectors(data_dir)}
+    fresh_vectors = {**vectors, **seed_vectors(data_dir)}
     build_index(cases, fresh_dir, embedder, rebuild=True, precomputed=fresh_vectors)
     _assert_same_ranking(searcher, Searcher.load(fresh_dir, embedder))
 
 
 def test_unchanged_cases_write_nothing(seed_cases, seed_data_dir, tmp_path, embedder) -> None:
     data_dir = tmp_path / "data"
-    build_index(seed_cases, data_dir, embedder, precomputed=_seed_vectors(seed_data_dir))
+    build_index(seed_cases, data_dir, embedder, precomputed=seed_vectors(seed_data_dir))
     manifest = (index_dir(data_dir) / "manifest.json").read_text()
     again = build_index(seed_cases, data_dir, embedder)
     assert again.mode == "unchanged"
@@ -120,7 +124,7 @@ def test_too_many_segments_are_merged_without_embedding_again(
     seed_cases, seed_data_dir: Path, tmp_path: Path, embedder, monkeypatch
 ) -> None:
     monkeypatch.setattr(build_module, "MAX_SEGMENTS", 3)
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     modes = []
     for end in (60, 70, 80, 90):
@@ -134,7 +138,7 @@ def test_too_many_segments_are_merged_without_embedding_again(
 
 
 def test_many_deletions_trigger_a_merge(seed_cases, seed_data_dir, tmp_path, embedder) -> None:
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     data_dir = tmp_path / "data"
     build_index(seed_cases, data_dir, embedder, precomputed=vectors)
     kept = seed_cases[: len(seed_cases) // 2]
@@ -198,7 +202,7 @@ def test_a_damaged_segment_is_named_with_the_way_out(
     from casesearch.index.storage.manifest import IndexDamagedError
 
     data_dir = tmp_path / "data"
-    build_index(seed_cases, data_dir, embedder, precomputed=_seed_vectors(seed_data_dir))
+    build_index(seed_cases, data_dir, embedder, precomputed=seed_vectors(seed_data_dir))
     folder = index_dir(data_dir)
     segment = folder / Manifest.load(folder).segments[0].name
     (segment / "postings.npz").write_bytes(b"not a matrix")
@@ -206,7 +210,7 @@ def test_a_damaged_segment_is_named_with_the_way_out(
         Searcher.load(data_dir, embedder)
     assert str(folder) in str(info.value)
     # ... and the way out works: a rebuild replaces the damaged index.
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     report = build_index(seed_cases, data_dir, embedder, rebuild=True, precomputed=vectors)
     assert report.mode == "full"
     assert Searcher.load(data_dir, embedder).search("klimaborgerting", 3).results

@@ -25,25 +25,33 @@ ENGLISH = (
 )
 
 
-def pdf_with_text(lines: list[str]) -> bytes:
-    """A minimal one-page PDF with the lines in Helvetica (WinAnsi, so Danish letters work)."""
+def pdf_with_text(lines: list[str], lines_per_page: int = 0) -> bytes:
+    """A minimal PDF with the lines in Helvetica (WinAnsi, so Danish letters work): one page,
+    or pages of ``lines_per_page`` lines."""
 
     def esc(s: str) -> bytes:
-        raw = s.encode("cp1252")
+        raw = s.encode("cp1252", "replace")
         return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
-    ops = [b"BT /F1 11 Tf 14 TL 50 780 Td"]
-    ops += [b"(" + esc(line) + b") Tj T*" for line in lines]
-    ops.append(b"ET")
-    stream = b"\n".join(ops)
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
+    step = lines_per_page or max(1, len(lines))
+    pages = [lines[i : i + step] for i in range(0, max(1, len(lines)), step)]
+    font = 3 + 2 * len(pages)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
+    objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    for i, page in enumerate(pages):
+        ops = [b"BT /F1 11 Tf 14 TL 50 780 Td"] + [b"(" + esc(x) + b") Tj T*" for x in page]
+        stream = b"\n".join([*ops, b"ET"])
+        objs.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+        )
+        objs.append(
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"
+        )
+    objs.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objs, 1):
