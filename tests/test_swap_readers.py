@@ -83,7 +83,7 @@ READER = textwrap.dedent(
 def test_readers_never_see_a_half_swapped_index(
     seed_data_dir: Path, model_dir: Path, tmp_path: Path, embedder
 ) -> None:
-    from test_index_segments import _seed_vectors
+    from test_index_segments import seed_vectors
 
     from casesearch.index.storage.build import build_index, index_dir
     from casesearch.index.storage.manifest import Manifest
@@ -92,7 +92,7 @@ def test_readers_never_see_a_half_swapped_index(
     data_dir = tmp_path / "data"
     store = load_store(seed_data_dir)
     assert store is not None
-    vectors = _seed_vectors(seed_data_dir)
+    vectors = seed_vectors(seed_data_dir)
     first = build_index(store.cases[:30], data_dir, embedder, precomputed=vectors)
     assert first.cases == 30
     first_fingerprint = Manifest.load(index_dir(data_dir)).corpus_fingerprint
