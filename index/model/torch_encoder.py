@@ -15,12 +15,14 @@ weights itself, for two reasons the reference cannot serve:
 Texts are tokenised once, sorted by length and cut into batches of similar lengths, so a batch
 is padded to its own longest text only; vectors are returned in input order.
 
-A single text (a question) is too small for bf16 to pay off; it runs in fp32 through a
-TorchScript-frozen copy of the encoder layers (fewer Python dispatches, fused oneDNN
-kernels; the same vectors as eager torch to 1e-6). It is traced on a background thread once a
-process has asked :data:`TRACE_AFTER` questions (a one-shot ``casesearch search`` never pays
-for it; the app and evaluations do, once), so no search waits for it; the thread is not a
-daemon, so a process that ends meanwhile waits for it instead of tearing torch down under it.
+A single text (a question) is too small for autocast to pay off: its cost is reading the
+weights, which autocast casts again on every call. It runs through :class:`QuestionLayers`
+instead (the same layers with the weights stored once in bfloat16, Q/K/V fused), eagerly at
+first; once a process has asked :data:`TRACE_AFTER` questions, a TorchScript-frozen copy of
+those layers (fewer Python dispatches, the same vectors to 1e-6) is built on a background
+thread, so no search waits for it and a one-shot ``casesearch search`` never pays for it. The
+thread is not a daemon, so a process that ends meanwhile waits for it instead of tearing torch
+down under it.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ class TorchEncoder:
         plain = load_tokenizer(model_dir, 1 << 30)
         plain.no_truncation()
         self.tokenizer = TokenizerAdapter(plain)
-        self._frozen: Any = None  # the traced encoder layers, once ready
+        self._layers: Any = None  # QuestionLayers, built on the first single question
+        self._frozen: Any = None  # their traced copy, once ready
         self._tracing = threading.Lock()
         self._trace_started = False
         self._singles = 0
@@ -165,40 +168,50 @@ class TorchEncoder:
             self._trace_started = True
         threading.Thread(target=self._trace, name="casesearch-trace", daemon=False).start()
 
+    def _question_layers(self) -> Any:
+        """The single-question layers, built on first use (+42 MB in bf16), or None where the
+        model is not a BERT they reproduce (questions then take the batch path)."""
+        with self._tracing:
+            if self._layers is None:
+                from casesearch.index.model.question_layers import QuestionLayers
+
+                try:
+                    self._layers = QuestionLayers(self._model, bf16=self.bf16).eval()
+                except ValueError as exc:
+                    log.warning("single questions take the batch path: %s", exc)
+                    self._layers = False
+            return self._layers or None
+
     def _trace(self) -> None:
-        """Freeze the encoder layers for single unpadded texts (no attention mask needed)."""
+        """Freeze the single-question layers (unpadded, so no attention mask is needed)."""
         import torch
 
-        class Layers(torch.nn.Module):
-            def __init__(self, encoder: Any) -> None:
-                super().__init__()
-                self.encoder = encoder
-
-            def forward(self, hidden: Any) -> Any:
-                return self.encoder(hidden)[0]
-
+        layers = self._question_layers()
+        if layers is None:
+            return
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracer notes on shape-dependent branches
                 ids = torch.tensor([self._tok.encode("query: borgerinddragelse").ids])
                 hidden = self._model.embeddings(input_ids=ids)
-                traced = torch.jit.trace(
-                    Layers(self._model.encoder).eval(), (hidden,), strict=False
-                )
+                traced = torch.jit.trace(layers, (hidden,), strict=False)
                 self._frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
         except Exception as exc:  # an older/newer torch that cannot trace: stay eager
             log.warning("single questions stay on eager torch: %s: %s", type(exc).__name__, exc)
 
     def _encode_single(self, text: str) -> np.ndarray | None:
-        """One text through the frozen layers, or None while they are not ready."""
-        frozen = self._frozen
-        if frozen is None:
+        """One text through the question layers (frozen once ready), or None where the model
+        has none."""
+        layers = self._frozen
+        if layers is None:
             self._start_tracing()
-            return None
+            layers = self._question_layers()
+            if layers is None:
+                return None
         torch = self._torch
         ids = torch.tensor([self._tok.encode(text).ids])
         with torch_threads(query_threads()), torch.inference_mode():
-            states = frozen(self._model.embeddings(input_ids=ids))
+            states = layers(self._model.embeddings(input_ids=ids))
             return torch.nn.functional.normalize(states.mean(1), dim=-1).numpy()
 
     # ------------------------------------------------------------------ public
