@@ -11,6 +11,7 @@ show results first and mark them after.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -94,6 +95,14 @@ class SearchSettings:
     language_centering: bool = True
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """What the dense scan of one search needs besides the vector."""
+
+    n: int
+    allowed: np.ndarray | None
+
+
 @dataclass
 class _Prepared:
     """A question ready to search: normalised text, whether it was cut, its vector."""
@@ -133,7 +142,11 @@ class Searcher:
         self.sentences = sentences
         #: Turns scores into a probability of answering (None: not calibrated for this model).
         self.calibration = calibration
-        self._executor: ThreadPoolExecutor | None = None
+        # One worker per core (at most 4): concurrent searches (app sessions sharing this
+        # searcher) each get their own, as they would without it.
+        self._executor = ThreadPoolExecutor(
+            max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="casesearch-dense"
+        )
         self.chunk_case = chunks.case
         self.chunk_lang = chunks.lang
         self.languages = sorted({c.lang for c in cases} | set(self.chunk_lang.tolist()))
@@ -286,15 +299,26 @@ class Searcher:
         prepared = [self._prepare(t, None).text for t in texts]
         return self.embedder.encode_queries(prepared)
 
-    def _embedding_thread(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="casesearch-embed")
-        return self._executor
+    def _embed_and_scan(
+        self, text: str, vector: np.ndarray | None, scan: _Scan | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+        """The question's vector (embedded unless given), then its dense candidates.
 
-    def _embed_query(self, text: str) -> tuple[np.ndarray, float]:
-        t0 = time.perf_counter()
-        vector = self.embedder.encode_queries([text])[0]
-        return vector, (time.perf_counter() - t0) * 1000
+        Runs on a second thread, so the scan starts the moment the vector is ready instead of
+        after language detection and BM25 on the searching thread.
+        """
+        timings: dict[str, float] = {}
+        if vector is None:
+            t0 = time.perf_counter()
+            vector = self.embedder.encode_queries([text])[0]
+            timings["embed"] = (time.perf_counter() - t0) * 1000
+        rows = np.zeros(0, dtype=np.int64)
+        scores = np.zeros(0, dtype=np.float32)
+        if scan is not None:
+            t0 = time.perf_counter()
+            rows, scores = self.dense.search(vector, scan.n, scan.allowed)
+            timings["faiss"] = (time.perf_counter() - t0) * 1000
+        return vector, rows, scores, timings
 
     # ------------------------------------------------------------------ search
     def search(
@@ -399,12 +423,15 @@ class Searcher:
             return response
 
         n_candidates = max(settings.candidates, 10 * k)
-        # The question is embedded on a second thread (the model runs outside the GIL) while
-        # this one detects its language and scores BM25: those come for free on two cores.
-        pending: Future[tuple[np.ndarray, float]] | None = None
+        # The question is embedded and its dense candidates found on a second thread (the
+        # model and FAISS run outside the GIL) while this one detects its language and scores
+        # BM25: on two cores those come for free.
+        pending: Future[tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]] | None
+        pending = None
         qvec = prepared.vector
-        if qvec is None and (mode != "bm25" or highlight):
-            pending = self._embedding_thread().submit(self._embed_query, text)
+        scan = _Scan(n_candidates, allowed) if mode != "bm25" else None
+        if scan is not None or (qvec is None and highlight):
+            pending = self._executor.submit(self._embed_and_scan, text, qvec, scan)
         probs: dict[str, float] = {}
         if text:
             t0 = time.perf_counter()
@@ -422,19 +449,14 @@ class Searcher:
                 bm25_all = np.where(mask, bm25_all, 0.0).astype(np.float32)
             timings["bm25"] = (time.perf_counter() - t0) * 1000
 
-        if pending is not None:
-            t0 = time.perf_counter()
-            qvec, timings["embed"] = pending.result()
-            timings["embed_wait"] = (time.perf_counter() - t0) * 1000
-        response.query_vector = qvec
-
         rows = np.zeros(0, dtype=np.int64)
         dense_scores = np.zeros(0, dtype=np.float32)
-        if mode != "bm25":
-            assert qvec is not None
+        if pending is not None:
             t0 = time.perf_counter()
-            rows, dense_scores = self.dense.search(qvec, n_candidates, allowed)
-            timings["faiss"] = (time.perf_counter() - t0) * 1000
+            qvec, rows, dense_scores, second = pending.result()
+            timings["dense_wait"] = (time.perf_counter() - t0) * 1000
+            timings.update(second)
+        response.query_vector = qvec
 
         t0 = time.perf_counter()
         if mode == "dense":
