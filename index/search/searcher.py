@@ -142,10 +142,14 @@ class Searcher:
         self.sentences = sentences
         #: Turns scores into a probability of answering (None: not calibrated for this model).
         self.calibration = calibration
-        # One worker per core (at most 4): concurrent searches (app sessions sharing this
-        # searcher) each get their own, as they would without it.
+        # The threads that embed questions and scan for their dense candidates: one per core
+        # (at most 4), so concurrent searches (app sessions sharing this searcher) each get
+        # one. OpenMP's thread count is per thread, so each is set to one FAISS thread, or
+        # FAISS would start a team whose idle workers spin and slow every other stage.
         self._executor = ThreadPoolExecutor(
-            max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="casesearch-dense"
+            max(1, min(4, os.cpu_count() or 1)),
+            thread_name_prefix="casesearch-dense",
+            initializer=use_single_thread,
         )
         self.chunk_case = chunks.case
         self.chunk_lang = chunks.lang
