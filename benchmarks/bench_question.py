@@ -1,7 +1,8 @@
 """Embedding one question: the previous fp32 path against the bf16 question layers.
 
 Three ways to run the encoder layers of the default model for one question, on one thread
-(as searches run them; ``--threads`` to try more), measured interleaved question by question with the order rotating:
+(as searches run them; ``--threads`` to try more), measured interleaved question by question
+with the order rotating:
 
 * ``fp32-frozen`` -- the previous path: the Hugging Face encoder in float32, TorchScript-
   traced and frozen.
