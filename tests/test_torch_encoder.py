@@ -117,7 +117,9 @@ def test_single_questions_use_the_frozen_layers_with_the_same_vectors(reference,
         time.sleep(0.2)
     assert encoder._frozen is not None, "the frozen layers were never ready"
     again = bf16.encode_queries([QUESTIONS[0]])
-    assert float(first[0] @ again[0]) >= 0.999999
+    # The frozen copy computes exactly what the eager layers do: a question scores the same
+    # before and after it is ready.
+    np.testing.assert_array_equal(first, again)
     for question in [*QUESTIONS, "a much longer question " * 40]:
         ours = bf16.encode_queries([question])[0]
         assert float(ours @ reference.encode_queries([question])[0]) >= 0.99999
@@ -147,3 +149,13 @@ def test_question_layers_compute_what_the_bert_encoder_computes(model_dir: Path)
             pooled = torch.nn.functional.cosine_similarity(low.mean(1), want.mean(1))
             assert float(pooled) >= 0.99999
             assert not torch.equal(low, fp32)  # the weights really are bf16
+
+
+@pytest.mark.slow
+def test_a_document_embeds_the_same_alone_as_with_others(bf16) -> None:
+    """Only questions take the single-question layers: re-indexing a one-chunk file (alone, or
+    with the rest after a repair) must not move its vector."""
+    together = bf16.encode_documents(CHUNKS)
+    for i, chunk in enumerate(CHUNKS):
+        alone = bf16.encode_documents([chunk])[0]
+        assert float(alone @ together[i]) >= 0.999999

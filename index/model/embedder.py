@@ -247,7 +247,9 @@ def _load_default_backend(
     elif spec.runtime == "torch":
         from casesearch.index.model.torch_encoder import TorchEncoder
 
-        model = TorchEncoder(path, bf16=spec.quantization == "bf16")
+        model = TorchEncoder(
+            path, bf16=spec.quantization == "bf16", query_prompt=E5_PROMPTS["query"]
+        )
     else:
         model = make_encoder(spec, path, data_dir, int(config["hidden_size"]))
     info = ModelInfo(

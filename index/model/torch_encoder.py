@@ -19,7 +19,7 @@ A single text (a question) is too small for autocast to pay off: its cost is rea
 weights, which autocast casts again on every call. It runs through :class:`QuestionLayers`
 instead (the same layers with the weights stored once in bfloat16, Q/K/V fused), eagerly at
 first; once a process has asked :data:`TRACE_AFTER` questions, a TorchScript-frozen copy of
-those layers (fewer Python dispatches, the same vectors to 1e-6) is built on a background
+those layers (fewer Python dispatches, the very same vectors) is built on a background
 thread, so no search waits for it and a one-shot ``casesearch search`` never pays for it. The
 thread is not a daemon, so a process that ends meanwhile waits for it instead of tearing torch
 down under it.
@@ -84,9 +84,14 @@ class TorchEncoder:
         model_dir: a converted BERT folder (``config.json``, weights, ``tokenizer.json``).
         bf16: run the matrix products in bfloat16 (only sensible where :func:`cpu_has_bf16`).
         max_length: the model's window in tokens; longer texts are cut, as the model does.
+        query_prompt: the prompt that marks a text as a question. Only a single question takes
+            the question layers: a document embeds the same alone or with others (fp32 for
+            small jobs), so re-indexing a file never changes its vectors.
     """
 
-    def __init__(self, model_dir: Path, *, bf16: bool, max_length: int = 512) -> None:
+    def __init__(
+        self, model_dir: Path, *, bf16: bool, max_length: int = 512, query_prompt: str = "query: "
+    ) -> None:
         import torch
         from transformers import AutoModel
         from transformers.utils import logging as hf_logging
@@ -108,6 +113,7 @@ class TorchEncoder:
         self._tracing = threading.Lock()
         self._trace_started = False
         self._singles = 0
+        self.query_prompt = query_prompt
 
     def get_embedding_dimension(self) -> int:
         return self._dim
@@ -195,7 +201,10 @@ class TorchEncoder:
                 ids = torch.tensor([self._tok.encode("query: borgerinddragelse").ids])
                 hidden = self._model.embeddings(input_ids=ids)
                 traced = torch.jit.trace(layers, (hidden,), strict=False)
-                self._frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+                # Frozen only: optimize_for_inference would swap in other bf16 kernels whose
+                # vectors differ from the eager layers' by up to 4e-4, so one question would
+                # score differently before and after the copy is ready.
+                self._frozen = torch.jit.freeze(traced.eval())
         except Exception as exc:  # an older/newer torch that cannot trace: stay eager
             log.warning("single questions stay on eager torch: %s: %s", type(exc).__name__, exc)
 
@@ -235,7 +244,7 @@ class TorchEncoder:
     ) -> np.ndarray:
         """Normalised mean-pooled vectors, in input order."""
         texts = [(prompt or "") + s for s in sentences]
-        if len(texts) == 1:
+        if len(texts) == 1 and prompt == self.query_prompt:
             single = self._encode_single(texts[0])
             if single is not None:
                 return single
