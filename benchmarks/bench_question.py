@@ -37,16 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_WORK, load_questions, log, machine, model_data, summary
 
 
-def _frozen(module: Any, example: Any, optimize: bool) -> Any:
-    """A TorchScript-frozen copy; ``optimize`` as the previous fp32 path did (the bf16 question
-    layers are frozen only, which keeps their vectors equal to the eager ones)."""
+def _frozen(module: Any, example: Any) -> Any:
+    """The previous fp32 path: traced, frozen and optimised for inference."""
     import torch
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(module.eval(), (example,), strict=False)
-        frozen = torch.jit.freeze(traced.eval())
-        return torch.jit.optimize_for_inference(frozen) if optimize else frozen
+        return torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
 
 
 def main() -> int:
@@ -62,7 +60,6 @@ def main() -> int:
 
     from casesearch.index.model.backends import cpu_has_bf16
     from casesearch.index.model.embedder import E5_PROMPTS, ensure_converted_default
-    from casesearch.index.model.question_layers import QuestionLayers
     from casesearch.index.model.torch_encoder import TorchEncoder
 
     torch.set_num_threads(args.threads)
@@ -81,11 +78,11 @@ def main() -> int:
             return self.encoder(hidden)[0]
 
     example = bert.embeddings(input_ids=torch.tensor([tokenizer.encode(texts[0]).ids]))
-    bf16 = QuestionLayers(bert, bf16=cpu_has_bf16()).eval()
+    encoder._trace()  # the encoder's own question layers and frozen copy, as searches use them
     paths: dict[str, Callable[[Any], Any]] = {
-        "fp32-frozen": _frozen(HfLayers(), example, optimize=True),
-        "bf16-eager": bf16,
-        "bf16-frozen": _frozen(bf16, example, optimize=False),
+        "fp32-frozen": _frozen(HfLayers(), example),
+        "bf16-eager": encoder._question_layers(),
+        "bf16-frozen": encoder._frozen,
     }
 
     def embed(layers: Callable[[Any], Any], text: str) -> np.ndarray:
