@@ -90,11 +90,8 @@ def _serve(conn, work: str, backend: str) -> None:
     _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _os.environ.setdefault("HF_HUB_OFFLINE", "1")
     embedder = _load(Path(work), backend)
-    for _ in range(3):  # torch-bf16 freezes its question path after a few questions
+    for _ in range(3):  # first calls allocate (torch-bf16 also compiles its question path)
         embedder.encode_queries(["warm-up"])
-    deadline = time.monotonic() + 120  # torch-bf16 freezes its question path in the background
-    while getattr(embedder.model, "_frozen", 0) is None and time.monotonic() < deadline:
-        time.sleep(0.1)
     conn.send("ready")
     while True:
         request = conn.recv()

@@ -1,22 +1,27 @@
-"""Embedding one question: the previous fp32 path against the bf16 question layers.
+"""Embedding one question: the fp32 path and the previous bf16 path against the current one.
 
-Three ways to run the encoder layers of the default model for one question, on one thread
+Four ways to run the encoder layers of the default model for one question, on one thread
 (as searches run them; ``--threads`` to try more), measured interleaved question by question
 with the order rotating:
 
-* ``fp32-frozen`` -- the previous path: the Hugging Face encoder in float32, TorchScript-
+* ``fp32-frozen`` -- the first path: the Hugging Face encoder in float32, TorchScript-
   traced, frozen and optimised for inference.
-* ``bf16-eager`` -- :class:`QuestionLayers` with the weights stored in bfloat16 (what a
-  process uses for its first questions).
-* ``bf16-frozen`` -- the same layers traced and frozen (what it uses after
-  ``TRACE_AFTER`` questions): the path ``torch-bf16`` searches take.
+* ``bf16-plain-frozen`` -- the previous release's path: :class:`QuestionLayers` with the
+  weights in plain bfloat16, traced and frozen.
+* ``bf16-packed-eager`` -- the weights in oneDNN's layout, eager (where torch cannot script).
+* ``bf16-packed-compiled`` -- the same layers compiled with TorchScript and run by its plain
+  interpreter (:class:`CompiledQuestionLayers`): the path ``torch-bf16`` searches take.
 
 Every path embeds the whole question (tokenising, embeddings, layers, pooling). Agreement is
 the cosine of each question's vector with the fp32 model's (eager Hugging Face encoder).
+With ``--scan N`` a flat FAISS scan of N random vectors runs before every question, as a
+search's dense scan does before the next question: it pushes the weights out of the caches.
 
 Command (figures in BENCHMARKS.md)::
 
     .venv/bin/python benchmarks/bench_question.py --out benchmarks/results/question.json
+    .venv/bin/python benchmarks/bench_question.py --scan 100000 \
+        --out benchmarks/results/question_after_scan.json
 """
 
 from __future__ import annotations
@@ -37,14 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_WORK, load_questions, log, machine, model_data, summary
 
 
-def _frozen(module: Any, example: Any) -> Any:
-    """The previous fp32 path: traced, frozen and optimised for inference."""
+def _frozen(module: Any, example: Any, optimize: bool) -> Any:
+    """A previous path: traced and frozen (fp32: also optimised for inference)."""
     import torch
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(module.eval(), (example,), strict=False)
-        return torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+        frozen = torch.jit.freeze(torch.jit.trace(module.eval(), (example,), strict=False).eval())
+        return torch.jit.optimize_for_inference(frozen) if optimize else frozen
 
 
 def main() -> int:
@@ -53,6 +58,7 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (searches use 1)")
+    parser.add_argument("--scan", type=int, default=0, help="flat FAISS scan before each question")
     parser.add_argument("--out", default="benchmarks/results/question.json")
     args = parser.parse_args()
 
@@ -60,6 +66,7 @@ def main() -> int:
 
     from casesearch.index.model.backends import cpu_has_bf16
     from casesearch.index.model.embedder import E5_PROMPTS, ensure_converted_default
+    from casesearch.index.model.question_layers import QuestionLayers
     from casesearch.index.model.torch_encoder import TorchEncoder
 
     torch.set_num_threads(args.threads)
@@ -77,24 +84,51 @@ def main() -> int:
         def forward(self, hidden: Any) -> Any:
             return self.encoder(hidden)[0]
 
-    example = bert.embeddings(input_ids=torch.tensor([tokenizer.encode(texts[0]).ids]))
-    encoder._trace()  # the encoder's own question layers and frozen copy, as searches use them
-    paths: dict[str, Callable[[Any], Any]] = {
-        "fp32-frozen": _frozen(HfLayers(), example),
-        "bf16-eager": encoder._question_layers(),
-        "bf16-frozen": encoder._frozen,
-    }
+    class PlainLayers(torch.nn.Module):
+        """The previous release's question layers: plain bf16 weights, traced (the exported
+        ``embed`` of :class:`QuestionLayers` cannot be traced, so only its layers are)."""
 
-    def embed(layers: Callable[[Any], Any], text: str) -> np.ndarray:
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = QuestionLayers(bert, bf16=cpu_has_bf16(), packed=False).layers
+
+        def forward(self, hidden: Any) -> Any:
+            for layer in self.layers:
+                hidden = layer(hidden)
+            return hidden
+
+    example = bert.embeddings(input_ids=torch.tensor([tokenizer.encode(texts[0]).ids]))
+    layers: dict[str, Callable[[Any], Any]] = {
+        "fp32-frozen": _frozen(HfLayers(), example, optimize=True),
+        "bf16-plain-frozen": _frozen(PlainLayers(), example, optimize=False),
+        "bf16-packed-eager": QuestionLayers(bert, bf16=cpu_has_bf16()).eval(),
+    }
+    scan: Callable[[], Any] = lambda: None  # noqa: E731
+    if args.scan:
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        flat = faiss.IndexFlatIP(bert.config.hidden_size)
+        flat.add(np.random.default_rng(0).random((args.scan, flat.d), dtype=np.float32))
+        probe = np.ones((1, flat.d), dtype=np.float32)
+        scan = lambda: flat.search(probe, 100)  # noqa: E731
+
+    def embed(run: Callable[[Any], Any], text: str) -> np.ndarray:
         with torch.inference_mode():
             ids = torch.tensor([tokenizer.encode(text).ids])
-            states = layers(bert.embeddings(input_ids=ids))
+            states = run(bert.embeddings(input_ids=ids))
             return torch.nn.functional.normalize(states.mean(1), dim=-1).numpy()[0]
 
+    paths: dict[str, Callable[[str], np.ndarray]] = {
+        name: (lambda text, run=run: embed(run, text)) for name, run in layers.items()
+    }
+    # What searches use: the encoder's own single-question path (compiled embeddings, layers
+    # and pooling in one call).
+    paths["bf16-packed-compiled"] = lambda text: encoder._encode_single(text)[0]
     reference = [embed(lambda h: bert.encoder(h)[0], t) for t in texts]
-    for layers in paths.values():  # warm-up
+    for path in paths.values():  # warm-up
         for text in texts[:5]:
-            embed(layers, text)
+            path(text)
     names = list(paths)
     times: dict[str, list[float]] = {n: [] for n in names}
     cosines: dict[str, list[float]] = {n: [] for n in names}
@@ -103,8 +137,9 @@ def main() -> int:
         for i, text in enumerate(texts):
             shift = (i + r) % len(names)
             for name in names[shift:] + names[:shift]:
+                scan()
                 t0 = time.perf_counter()
-                vector = embed(paths[name], text)
+                vector = paths[name](text)
                 times[name].append((time.perf_counter() - t0) * 1000)
                 if r == 0:
                     cosines[name].append(float(vector @ reference[i]))
@@ -116,6 +151,7 @@ def main() -> int:
         "question_source": source,
         "rounds": args.rounds,
         "threads": args.threads,
+        "scan_before_each": args.scan,
         "tokens": summary([float(t) for t in tokens]),
         "bf16_weights": cpu_has_bf16(),
         "paths": {

@@ -102,24 +102,22 @@ def test_length_sorted_batches_return_vectors_in_input_order(bf16) -> None:
 
 
 @pytest.mark.slow
-def test_single_questions_use_the_frozen_layers_with_the_same_vectors(reference, bf16) -> None:
-    import time
+def test_single_questions_take_the_compiled_layers_with_the_same_vectors(reference, bf16) -> None:
+    import torch
 
-    from casesearch.index.model.torch_encoder import TRACE_AFTER
+    from casesearch.index.model.question_layers import CompiledQuestionLayers, QuestionLayers
 
     encoder = bf16.model
-    first = bf16.encode_queries([QUESTIONS[0]])  # eager question layers
-    assert encoder._layers, "single questions did not take the question layers"
-    for _ in range(TRACE_AFTER):  # enough questions to start tracing in the background
-        bf16.encode_queries([QUESTIONS[1]])
-    deadline = time.monotonic() + 120
-    while encoder._frozen is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert encoder._frozen is not None, "the frozen layers were never ready"
-    again = bf16.encode_queries([QUESTIONS[0]])
-    # The frozen copy computes exactly what the eager layers do: a question scores the same
-    # before and after it is ready.
-    np.testing.assert_array_equal(first, again)
+    first = bf16.encode_queries([QUESTIONS[0]])
+    assert isinstance(encoder._layers, CompiledQuestionLayers), "questions are not compiled"
+    # The compiled copy computes exactly what the eager layers do.
+    eager = QuestionLayers(encoder._model, bf16=encoder.bf16).eval()
+    with torch.inference_mode():
+        ids = torch.tensor([encoder._tok.encode("query: " + QUESTIONS[0]).ids])
+        states = eager(encoder._model.embeddings(input_ids=ids))
+        want = torch.nn.functional.normalize(states.mean(1), dim=-1).numpy()
+    np.testing.assert_array_equal(first, want)
+    np.testing.assert_array_equal(bf16.encode_queries([QUESTIONS[0]]), first)  # and again
     for question in [*QUESTIONS, "a much longer question " * 40]:
         ours = bf16.encode_queries([question])[0]
         assert float(ours @ reference.encode_queries([question])[0]) >= 0.99999
@@ -128,27 +126,38 @@ def test_single_questions_use_the_frozen_layers_with_the_same_vectors(reference,
 @pytest.mark.slow
 def test_question_layers_compute_what_the_bert_encoder_computes(model_dir: Path) -> None:
     """In fp32 the fused layers must equal the Hugging Face encoder (a wrong head split,
-    norm order or GELU would show far above this bound); in bf16 they stay within 0.99999."""
+    norm order or GELU would show far above this bound); in bf16 they stay within 0.99999,
+    with the weights in oneDNN's layout or not."""
     import torch
     from transformers import AutoModel
 
     from casesearch.index.model.embedder import ensure_converted_default
-    from casesearch.index.model.question_layers import QuestionLayers
+    from casesearch.index.model.question_layers import (
+        CompiledQuestionLayers,
+        QuestionLayers,
+        packed_kernels_available,
+    )
 
     bert = AutoModel.from_pretrained(
         str(ensure_converted_default(model_dir)), local_files_only=True
     ).eval()
-    ids = torch.tensor([[0, *range(1000, 1000 + 37), 2]])
     with torch.inference_mode():
-        hidden = bert.embeddings(input_ids=ids)
-        want = bert.encoder(hidden)[0]
-        fp32 = QuestionLayers(bert, bf16=False)(hidden)
-        assert torch.allclose(fp32, want, atol=1e-4)
-        if cpu_has_bf16():
-            low = QuestionLayers(bert, bf16=True)(hidden)
-            pooled = torch.nn.functional.cosine_similarity(low.mean(1), want.mean(1))
-            assert float(pooled) >= 0.99999
-            assert not torch.equal(low, fp32)  # the weights really are bf16
+        for n in (15, 37, 120):  # short questions, and lengths where oneDNN switches kernels
+            ids = torch.tensor([[0, *range(1000, 1000 + n), 2]])
+            hidden = bert.embeddings(input_ids=ids)
+            want = bert.encoder(hidden)[0]
+            fp32 = QuestionLayers(bert, bf16=False)(hidden)
+            assert torch.allclose(fp32, want, atol=1e-4)
+            if not cpu_has_bf16():
+                continue
+            for packed in {False, packed_kernels_available()}:
+                layers = QuestionLayers(bert, bf16=True, packed=packed)
+                assert layers.packed == packed
+                low = layers(hidden)
+                pooled = torch.nn.functional.cosine_similarity(low.mean(1), want.mean(1))
+                assert float(pooled) >= 0.99999
+                assert not torch.equal(low, fp32)  # the weights really are bf16
+                assert torch.equal(CompiledQuestionLayers(layers)(hidden), low)
 
 
 @pytest.mark.slow

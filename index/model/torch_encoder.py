@@ -17,12 +17,9 @@ is padded to its own longest text only; vectors are returned in input order.
 
 A single text (a question) is too small for autocast to pay off: its cost is reading the
 weights, which autocast casts again on every call. It runs through :class:`QuestionLayers`
-instead (the same layers with the weights stored once in bfloat16, Q/K/V fused), eagerly at
-first; once a process has asked :data:`TRACE_AFTER` questions, a TorchScript-frozen copy of
-those layers (fewer Python dispatches, the very same vectors) is built on a background
-thread, so no search waits for it and a one-shot ``casesearch search`` never pays for it. The
-thread is not a daemon, so a process that ends meanwhile waits for it instead of tearing torch
-down under it.
+instead (the same layers with the weights stored once in bfloat16, in oneDNN's own layout
+where torch has it, Q/K/V fused), compiled with TorchScript when first needed
+(:class:`CompiledQuestionLayers`, ~0.05 s).
 """
 
 from __future__ import annotations
@@ -31,7 +28,6 @@ import contextlib
 import json
 import logging
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,9 +47,6 @@ from casesearch.index.model.backends import (
 )
 
 log = logging.getLogger(__name__)
-
-#: Single questions answered eagerly before the frozen question path is built.
-TRACE_AFTER = 3
 
 #: Tokens per batch (padded): keeps a batch's activations small while giving the matrix
 #: kernels enough rows; 16 chunks of ~250 tokens.
@@ -108,11 +101,8 @@ class TorchEncoder:
         plain = load_tokenizer(model_dir, 1 << 30)
         plain.no_truncation()
         self.tokenizer = TokenizerAdapter(plain)
-        self._layers: Any = None  # QuestionLayers, built on the first single question
-        self._frozen: Any = None  # their traced copy, once ready
-        self._tracing = threading.Lock()
-        self._trace_started = False
-        self._singles = 0
+        self._layers: Any = None  # the question layers (compiled), built on the first question
+        self._building = threading.Lock()
         self.query_prompt = query_prompt
 
     def get_embedding_dimension(self) -> int:
@@ -166,62 +156,39 @@ class TorchEncoder:
         return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
     # ------------------------------------------------------------------ single questions
-    def _start_tracing(self) -> None:
-        with self._tracing:
-            self._singles += 1
-            if self._trace_started or self._singles < TRACE_AFTER:
-                return
-            self._trace_started = True
-        threading.Thread(target=self._trace, name="casesearch-trace", daemon=False).start()
-
     def _question_layers(self) -> Any:
-        """The single-question layers, built on first use (+42 MB in bf16), or None where the
-        model is not a BERT they reproduce (questions then take the batch path)."""
-        with self._tracing:
+        """The single-question layers, built and compiled on first use (+42 MB in bf16), or
+        None where the model is not a BERT they reproduce (questions then take the batch
+        path). Where this torch cannot compile them they run eagerly."""
+        with self._building:
             if self._layers is None:
-                from casesearch.index.model.question_layers import QuestionLayers
+                from casesearch.index.model.question_layers import (
+                    CompiledQuestionLayers,
+                    QuestionLayers,
+                )
 
                 try:
-                    self._layers = QuestionLayers(self._model, bf16=self.bf16).eval()
+                    layers = QuestionLayers(self._model, bf16=self.bf16).eval()
                 except ValueError as exc:
                     log.warning("single questions take the batch path: %s", exc)
                     self._layers = False
+                    return None
+                try:
+                    self._layers = CompiledQuestionLayers(layers)
+                except Exception as exc:  # an older/newer torch that cannot script them
+                    log.warning("single questions run eagerly: %s: %s", type(exc).__name__, exc)
+                    self._layers = layers
             return self._layers or None
 
-    def _trace(self) -> None:
-        """Freeze the single-question layers (unpadded, so no attention mask is needed)."""
-        import torch
-
+    def _encode_single(self, text: str) -> np.ndarray | None:
+        """One text through the question layers, or None where the model has none."""
         layers = self._question_layers()
         if layers is None:
-            return
-        try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracer notes on shape-dependent branches
-                ids = torch.tensor([self._tok.encode("query: borgerinddragelse").ids])
-                hidden = self._model.embeddings(input_ids=ids)
-                traced = torch.jit.trace(layers, (hidden,), strict=False)
-                # Frozen only: optimize_for_inference would swap in other bf16 kernels whose
-                # vectors differ from the eager layers' by up to 4e-4, so one question would
-                # score differently before and after the copy is ready.
-                self._frozen = torch.jit.freeze(traced.eval())
-        except Exception as exc:  # an older/newer torch that cannot trace: stay eager
-            log.warning("single questions stay on eager torch: %s: %s", type(exc).__name__, exc)
-
-    def _encode_single(self, text: str) -> np.ndarray | None:
-        """One text through the question layers (frozen once ready), or None where the model
-        has none."""
-        layers = self._frozen
-        if layers is None:
-            self._start_tracing()
-            layers = self._question_layers()
-            if layers is None:
-                return None
+            return None
         torch = self._torch
         ids = torch.tensor([self._tok.encode(text).ids])
         with torch_threads(query_threads()), torch.inference_mode():
-            states = layers(self._model.embeddings(input_ids=ids))
-            return torch.nn.functional.normalize(states.mean(1), dim=-1).numpy()
+            return layers.embed(ids).numpy()
 
     # ------------------------------------------------------------------ public
     def token_states(
