@@ -49,8 +49,9 @@ from benchmarks.common import (
 
 #: Stages on the searching thread, in order; they add up to the search time. The question's
 #: embedding and then the dense scan run on a second thread meanwhile (:data:`SECOND_STAGES`);
-#: ``dense_wait`` is what is left of them when BM25 is done.
-MAIN_STAGES = ("lang", "bm25", "dense_wait", "fuse_group", "highlight")
+#: ``embed_wait`` is what is left of the embedding when BM25 is done, ``dense_wait`` what is
+#: left of the scan when language detection is done.
+MAIN_STAGES = ("bm25", "embed_wait", "lang", "dense_wait", "fuse_group", "highlight")
 SECOND_STAGES = ("embed", "faiss")
 
 

@@ -209,3 +209,27 @@ def test_marking_best_sentences_is_a_step_of_its_own(searcher: Searcher) -> None
     assert response.marked
     marked = searcher.search("ledige beboere som affaldsguider", 5)
     assert [r.highlight for r in response.results] == [r.highlight for r in marked.results]
+
+
+def test_a_failing_embedding_is_reported_not_waited_for(
+    searcher: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The searching thread waits for the question's vector before detecting its language;
+    an embedding that fails must end that wait and surface its error."""
+    import concurrent.futures
+
+    def broken(texts: list[str]) -> None:
+        raise RuntimeError("model unavailable")
+
+    monkeypatch.setattr(searcher.embedder, "encode_queries", broken)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(searcher.search, "borgerinddragelse", 5)
+        with pytest.raises(RuntimeError, match="model unavailable"):
+            pending.result(timeout=60)
+    assert ids(searcher.search("borgerinddragelse", 5, mode="bm25", highlight=False))
+
+
+def test_search_reports_its_stages(searcher: Searcher) -> None:
+    timings = searcher.search("klimaborgerting", 5).timings_ms
+    for stage in ("embed", "faiss", "bm25", "embed_wait", "lang", "dense_wait", "fuse_group"):
+        assert stage in timings and timings[stage] >= 0
