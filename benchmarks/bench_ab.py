@@ -30,14 +30,34 @@ REPO = Path(__file__).resolve().parents[1]
 #: Runs inside each checkout (only uses what every version of the project has; the searcher
 #: moved into the ``casesearch`` namespace in 0.2).
 WORKER = """
-import json, sys, time
+import importlib.abc, importlib.util, json, os, sys, time
 from pathlib import Path
+
+repo = Path(os.getcwd())
+
+
+class StageFolders(importlib.abc.MetaPathFinder):
+    # casesearch.index, .ingest, .eval, .ui from this checkout's stage folders: the editable
+    # install maps them to the installing checkout, which would run the same code twice.
+    def find_spec(self, name, path=None, target=None):
+        head, _, stage = name.partition(".")
+        folder = repo / stage
+        if head != "casesearch" or "." in stage or not (folder / "__init__.py").is_file():
+            return None
+        return importlib.util.spec_from_file_location(
+            name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+
+
+sys.meta_path.insert(0, StageFolders())
 from benchmarks.bench_search import _corpus_dir, _embedder
 from benchmarks.common import load_questions
 try:  # the layout before 0.2 first: in a newer checkout it is simply absent
     from index.searcher import Searcher
 except ImportError:
     from casesearch.index.search.searcher import Searcher
+code = sys.modules[Searcher.__module__].__file__
+assert code.startswith(str(repo)), f"{code} is not from {repo}"
 work, size, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 backend = sys.argv[4] or None
 searcher = Searcher.load(_corpus_dir(work, size), _embedder(work, backend))
@@ -49,16 +69,20 @@ for q in questions:
     t0 = time.perf_counter()
     searcher.search(q, 10, mode="hybrid", highlight=False)
     times.append((time.perf_counter() - t0) * 1000)
-print("RESULT " + json.dumps(times))
+print("RESULT " + json.dumps({"times": times, "code": code}))
 """
 
 
-def run_side(repo: Path, work: Path, size: int, questions: int, backend: str) -> list[float]:
+def run_side(
+    repo: Path, work: Path, size: int, questions: int, backend: str
+) -> tuple[list[float], str]:
+    """One process on ``repo``'s code: its search times, and the file its searcher came from."""
     env = dict(os.environ, PYTHONPATH=str(repo), HF_HUB_OFFLINE="1")
     cmd = [sys.executable, "-c", WORKER, str(work), str(size), str(questions), backend]
     out = subprocess.run(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
+    result = json.loads(line[len("RESULT ") :])
+    return result["times"], result["code"]
 
 
 def p95(values: list[float]) -> float:
@@ -87,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     times: dict[str, list[float]] = {name: [] for name in sides}
     per_round: dict[str, list[float]] = {name: [] for name in sides}
+    code: dict[str, str] = {}
     for _ in range(args.rounds):
         for name, (repo, work) in sides.items():
-            t = run_side(repo, work, args.size, args.questions, args.backend)
+            t, code[name] = run_side(repo, work, args.size, args.questions, args.backend)
             times[name] += t
             per_round[name].append(round(statistics.median(t), 2))
     result = {
@@ -98,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "backend": args.backend or "default",
         "other": str(sides["other"][0]),
+        "searcher_code": code,
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "sides": {
             name: {
