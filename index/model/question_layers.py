@@ -171,9 +171,10 @@ class QuestionLayers(torch.nn.Module):
 class CompiledQuestionLayers:
     """:class:`QuestionLayers` compiled with TorchScript, run by its plain interpreter.
 
-    Why: compiled, the layers run without Python between their ~150 operations (a quarter
-    faster for a question). Scripting, unlike tracing, keeps the packed oneDNN weights. The
-    interpreter runs with graph optimisation off (``torch.jit.optimized_execution(False)``):
+    Why: compiled, the layers run without Python between their ~150 operations (8.4 -> 7.1 ms
+    for a question, BENCHMARKS.md). Scripting, unlike tracing, keeps the packed oneDNN weights. The
+    interpreter runs with graph optimisation off (``torch.jit.optimized_execution(False)``, a
+    per-thread setting, so concurrent searches do not disturb each other):
     the default profiling executor spends its first two runs profiling (~40-50 ms each) and
     has nothing to fuse here on a CPU, so it would only cost; without it the compiled copy is
     ready when built (~0.03 s) and computes exactly what the eager layers do.
