@@ -446,7 +446,7 @@ class Searcher:
         scan = _Scan(n_candidates, allowed) if mode != "bm25" else None
         if scan is not None or (qvec is None and highlight):
             pending = self._executor.submit(self._embed_and_scan, text, qvec, scan, embedded)
-        else:
+        if scan is None:  # BM25 only: no scan to overlap with, the vector is for marking
             embedded.set()
 
         bm25_all = np.zeros(self.dense.size, dtype=np.float32)
